@@ -1,0 +1,1 @@
+"""Pure domain vocabulary: FOCUS columns, money, periods, findings and errors."""
