@@ -7,12 +7,12 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from enum import Enum
+from enum import StrEnum
 
 __all__ = ["Change", "ChangeAction", "Finding"]
 
 
-class ChangeAction(str, Enum):
+class ChangeAction(StrEnum):
     """What an infrastructure change does to a resource."""
 
     DELETE = "delete"  # remove the resource

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 __all__ = [
     "ALLOWED_VALUES",
@@ -22,11 +22,11 @@ __all__ = [
     "detect_version",
 ]
 
-MONEY_SQL_TYPE = "DECIMAL(38, 12)"
-"""Storage type of every FOCUS Decimal column: exact, 26 integer and 12 fraction digits."""
+MONEY_SQL_TYPE = "DECIMAL(38, 18)"
+"""Storage type of every FOCUS Decimal column: exact, 20 integer and 18 fraction digits."""
 
 
-class DataType(str, Enum):
+class DataType(StrEnum):
     """FOCUS data types and how they are stored."""
 
     STRING = "String"
@@ -45,7 +45,7 @@ class DataType(str, Enum):
         }[self]
 
 
-class Level(str, Enum):
+class Level(StrEnum):
     """FOCUS feature level of a column."""
 
     MANDATORY = "Mandatory"

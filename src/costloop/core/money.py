@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 __all__ = ["ZERO", "format_money", "largest_remainder_split", "quantize", "to_decimal"]
 
 ZERO = Decimal(0)
-STORAGE_PLACES = 12
+STORAGE_PLACES = 18
 
 
 def to_decimal(value: object) -> Decimal:
@@ -20,7 +20,7 @@ def to_decimal(value: object) -> Decimal:
         return ZERO
     if isinstance(value, Decimal):
         return value
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise TypeError(f"refusing to treat {type(value).__name__} {value!r} as money")
     if isinstance(value, int | str):
         return Decimal(value)

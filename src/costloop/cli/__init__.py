@@ -1,0 +1,1 @@
+"""The ``costloop`` command line: thin Typer commands that call services and render."""

@@ -1,0 +1,209 @@
+"""``costloop ingest`` and ``costloop sql``."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from costloop.cli.common import (
+    WorkspaceOption,
+    console,
+    decimal_text,
+    file_progress,
+    jsonable,
+    open_workspace,
+    print_json,
+    table,
+)
+from costloop.connectors.files import discover, read_header
+from costloop.core.errors import InputError
+from costloop.core.money import format_money
+from costloop.warehouse.datasets_load import detect_dataset, load_dataset
+from costloop.warehouse.ingest import IngestResult, ingest_focus
+from costloop.warehouse.query import run_sql
+
+__all__ = ["register"]
+
+
+def _render_ingest(result: IngestResult) -> None:
+    rows = [
+        [
+            s.source,
+            s.billing_account_id,
+            f"{s.billing_period_start:%Y-%m}",
+            f"{s.rows:,}",
+            decimal_text(s.source_billed_cost),
+            decimal_text(s.billed_cost),
+            decimal_text(s.source_effective_cost),
+            decimal_text(s.effective_cost),
+            "[green]yes[/]" if s.reconciled else "[red]NO[/]",
+        ]
+        for s in result.slices
+    ]
+    console.print(
+        table(
+            f"Reconciliation (load {result.load_id})",
+            [
+                "source",
+                "billing account",
+                "period",
+                "#rows",
+                "$billed (file)",
+                "$billed (stored)",
+                "$effective (file)",
+                "$effective (stored)",
+                "equal",
+            ],
+            rows,
+        )
+    )
+    for f in result.files:
+        extra = f" renamed {f.plan.renamed}" if f.plan.renamed else ""
+        console.print(
+            f"  {f.item.path}: FOCUS {f.plan.version}, {f.rows:,} rows{extra}", highlight=False
+        )
+    if result.issues:
+        console.print(
+            table(
+                "FOCUS validation (recorded; use --strict to refuse)",
+                ["file", "rule", "column", "#rows", "first rows"],
+                [
+                    [
+                        Path(i.file).name,
+                        i.rule,
+                        i.column,
+                        i.violations,
+                        ", ".join(map(str, i.first_rows)),
+                    ]
+                    for i in result.issues
+                ],
+            )
+        )
+    else:
+        console.print("FOCUS validation: [green]no violations[/]")
+    total = sum((s.billed_cost for s in result.slices), start=0)
+    console.print(f"Loaded {result.rows:,} rows, billed {format_money(total)}.")  # type: ignore[arg-type]
+
+
+def ingest(
+    paths: Annotated[
+        list[Path], typer.Argument(help="Files or folders (.csv, .csv.gz, .parquet).")
+    ],
+    source: Annotated[str, typer.Option(help="Source name; part of the load key.")] = "default",
+    strict: Annotated[
+        bool | None,
+        typer.Option("--strict/--no-strict", help="Refuse files with FOCUS violations."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Load billing (FOCUS 1.0–1.3), inventory, utilization or business-metric files.
+
+    FOCUS loads are keyed by (source, billing account, billing period): loading a
+    restated period again replaces exactly that slice. The kind of each file is
+    detected from its columns.
+    """
+    ws = open_workspace(workspace)
+    items = discover(paths)
+    billing, others = [], []
+    for item in items:
+        kind = detect_dataset(read_header(item))
+        (others if kind else billing).append((item, kind))
+    out: dict[str, object] = {"loads": [], "datasets": []}
+    if billing:
+        big = sum(i.size for i, _ in billing) >= ws.config.int_("ingest.progress_min_mb") << 20
+        with file_progress(big and not as_json) as progress:
+            result = ingest_focus(
+                ws.lake,
+                [i.path for i, _ in billing],
+                source=source,
+                strict=ws.config.bool_("ingest.strict") if strict is None else strict,
+                progress=progress,
+            )
+        out["loads"] = [
+            {
+                "source": s.source,
+                "billing_account_id": s.billing_account_id,
+                "billing_period_start": s.billing_period_start,
+                "rows": s.rows,
+                "source_billed_cost": s.source_billed_cost,
+                "billed_cost": s.billed_cost,
+                "source_effective_cost": s.source_effective_cost,
+                "effective_cost": s.effective_cost,
+                "replaced_rows": s.replaced_rows,
+            }
+            for s in result.slices
+        ]
+        out["issues"] = [
+            {
+                "file": i.file,
+                "rule": i.rule,
+                "column": i.column,
+                "rows": i.violations,
+                "first_rows": list(i.first_rows),
+                "message": i.message,
+            }
+            for i in result.issues
+        ]
+        if not as_json:
+            _render_ingest(result)
+    loads = []
+    for item, kind in others:
+        assert kind is not None
+        done = load_dataset(ws.lake, item, kind)
+        loads.append(
+            {
+                "kind": done.kind,
+                "file": done.file,
+                "rows": done.rows,
+                "replaced_rows": done.replaced_rows,
+            }
+        )
+        if not as_json:
+            console.print(
+                f"Loaded {done.rows:,} {done.kind} rows from {done.file} (replaced {done.replaced_rows:,}).",
+                highlight=False,
+            )
+    out["datasets"] = loads
+    if as_json:
+        print_json(out)
+
+
+def sql(
+    query: Annotated[str, typer.Argument(help="One read-only SQL statement (DuckDB dialect).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON rows.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Read-only SQL over the warehouse tables (charges, loads, allocated_charges, ...)."""
+    if as_json and as_csv:
+        raise InputError("choose one of --json and --csv")
+    ws = open_workspace(workspace)
+    result = run_sql(ws.lake, query)
+    if as_json:
+        print_json(
+            {
+                "columns": result.columns,
+                "rows": [dict(zip(result.columns, r, strict=True)) for r in result.rows],
+            }
+        )
+    elif as_csv:
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(result.columns)
+        writer.writerows([[jsonable(v) for v in r] for r in result.rows])
+        sys.stdout.write(buf.getvalue())
+    else:
+        console.print(table(None, result.columns, [[jsonable(v) for v in r] for r in result.rows]))
+        console.print(f"{len(result.rows):,} row(s)")
+
+
+def register(app: typer.Typer) -> None:
+    """Add these commands to the app."""
+    app.command()(ingest)
+    app.command()(sql)

@@ -1,0 +1,47 @@
+"""Entry point: the Typer app and error handling (exit codes 0 ok, 1 findings, 2 input)."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from costloop.cli import data_cmds, loop_cmds, report_cmds, workspace_cmds
+from costloop.cli.common import err_console
+from costloop.core.errors import CostloopError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="costloop",
+    help="costloop: FinOps on your own bills — FOCUS warehouse, allocation, showback, "
+    "and the optimization loop.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+workspace_cmds.register(app)
+data_cmds.register(app)
+report_cmds.register(app)
+loop_cmds.register(app)
+
+
+def main() -> None:
+    """Run the CLI, turning costloop errors into messages and exit codes."""
+    try:
+        app(standalone_mode=False)
+    except CostloopError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err_console.print("aborted")
+        sys.exit(130)
+    except Exception as exc:  # click usage errors arrive here with standalone_mode=False
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(2)
+        raise

@@ -1,0 +1,1 @@
+"""Source connectors: find input files, read their headers, plan the mapping to FOCUS."""

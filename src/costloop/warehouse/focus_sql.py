@@ -1,0 +1,150 @@
+"""DuckDB SQL that reads a FOCUS file and normalizes it to the ``charges`` columns."""
+
+from __future__ import annotations
+
+from costloop.connectors.files import FileFormat, InputFile
+from costloop.connectors.focus import FocusPlan
+from costloop.core.focus import ALLOWED_VALUES, COLUMNS, MONEY_SQL_TYPE, DataType
+
+__all__ = ["ROW", "normalize_select", "source_relation"]
+
+ROW = "__row"
+_FAST_DECIMAL = "DECIMAL(18, 10)"
+
+
+def lit(text: str) -> str:
+    """A single-quoted SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def ident(name: str) -> str:
+    """A double-quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def source_relation(item: InputFile, header: list[str]) -> str:
+    """A relation with ``__row`` (1-based data row) and every column as VARCHAR ``c<i>``.
+
+    CSV is read with an explicit dialect and all-VARCHAR columns, so typing is done
+    (and errors are located) by :func:`normalize_select`; literal ``NULL`` and empty
+    fields are nulls.
+    """
+    path = lit(str(item.path))
+    if item.format is FileFormat.PARQUET:
+        cols = ", ".join(f"CAST({ident(name)} AS VARCHAR) AS c{i}" for i, name in enumerate(header))
+        return (
+            f"(SELECT CAST(file_row_number + 1 AS BIGINT) AS {ROW}, {cols} "
+            f"FROM read_parquet({path}, file_row_number = true))"
+        )
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
+    compression = "gzip" if item.format is FileFormat.CSV_GZIP else "none"
+    reader = (
+        f"read_csv({path}, header = true, auto_detect = false, delim = ',', quote = '\"', "
+        f"escape = '\"', columns = {columns}, nullstr = ['NULL', ''], "
+        f"compression = '{compression}', strict_mode = true)"
+    )
+    return f"(SELECT CAST(row_number() OVER () AS BIGINT) AS {ROW}, * FROM {reader})"
+
+
+def _fail(column: str, what: str, raw: str) -> str:
+    return f"error(printf('row %d column %s: %s %s', {ROW}, {lit(column)}, {lit(what)}, {raw}))"
+
+
+def _decimal(src: str, column: str) -> str:
+    quoted = f"'\"' || {src} || '\"'"
+    fast = (
+        f"strpos({src}, 'e') = 0 AND strpos({src}, 'E') = 0 AND "
+        f"(strpos({src}, '.') = 0 OR length({src}) - strpos({src}, '.') <= 10) AND "
+        f"TRY_CAST({src} AS {_FAST_DECIMAL}) IS NOT NULL"
+    )
+    exact = f"TRY_CAST({src} AS {MONEY_SQL_TYPE})"
+    wide = f"TRY_CAST({src} AS DECIMAL(38, 24))"
+    return (
+        f"CASE WHEN {src} IS NULL THEN NULL "
+        f"WHEN {fast} THEN CAST(CAST({src} AS {_FAST_DECIMAL}) AS {MONEY_SQL_TYPE}) "
+        f"WHEN {exact} IS NULL THEN {_fail(column, 'cannot parse as a decimal number:', quoted)} "
+        f"WHEN {wide} IS NOT NULL AND {wide} <> {exact} THEN "
+        f"{_fail(column, 'has more than 18 decimal places:', quoted)} "
+        f"ELSE {exact} END"
+    )
+
+
+def _datetime(src: str, column: str) -> str:
+    quoted = f"'\"' || {src} || '\"'"
+    return (
+        f"CASE WHEN {src} IS NULL THEN NULL "
+        f"ELSE COALESCE(CAST(TRY_CAST({src} AS TIMESTAMPTZ) AS TIMESTAMP), "
+        f"{_fail(column, 'cannot parse as an ISO 8601 date/time:', quoted)}) END"
+    )
+
+
+def _json(src: str, column: str) -> str:
+    quoted = f"'\"' || {src} || '\"'"
+    return (
+        f"CASE WHEN {src} IS NULL THEN NULL "
+        f"WHEN json_valid({src}) AND json_type({src}) = 'OBJECT' THEN {src} "
+        f"ELSE {_fail(column, 'is not a JSON object:', quoted)} END"
+    )
+
+
+def _enum(src: str, column: str) -> str:
+    arms = " ".join(
+        f"WHEN {lit(''.join(ch for ch in v.lower() if ch.isalnum()))} THEN {lit(v)}"
+        for v in ALLOWED_VALUES[column]
+    )
+    return f"CASE regexp_replace(lower({src}), '[^a-z0-9]', '', 'g') {arms} ELSE {src} END"
+
+
+def _tags_map(src: str | None) -> str:
+    if src is None:
+        return "CAST(MAP {} AS MAP(VARCHAR, VARCHAR))"
+    raw = f"CAST(CAST({src} AS JSON) AS MAP(VARCHAR, VARCHAR))"
+    # Keys are trimmed and lower-cased; when two keys collide the first one wins.
+    return (
+        f"CASE WHEN {src} IS NULL THEN CAST(MAP {{}} AS MAP(VARCHAR, VARCHAR)) ELSE "
+        f"map_from_entries(list_filter("
+        f"list_transform(map_entries({raw}), e -> {{'key': lower(trim(e.key)), "
+        f"'value': e.value}}), "
+        f"(e, i) -> list_position(list_transform(map_keys({raw}), k -> lower(trim(k))), "
+        f"e.key) = i)) END"
+    )
+
+
+def normalize_select(
+    plan: FocusPlan,
+    relation: str,
+    *,
+    load_id: str,
+    source_name: str,
+    file: str,
+) -> str:
+    """SELECT producing exactly the ``charges`` columns (plus the file's ``x_`` extras)."""
+    exprs: list[str] = []
+    for col in COLUMNS:
+        index = plan.source.get(col.name)
+        if index is None:
+            exprs.append(f"CAST(NULL AS {col.dtype.sql}) AS {ident(col.name)}")
+            continue
+        src = f"c{index}"
+        if col.dtype is DataType.DECIMAL:
+            expr = _decimal(src, col.name)
+        elif col.dtype is DataType.DATETIME:
+            expr = _datetime(src, col.name)
+        elif col.dtype is DataType.JSON:
+            expr = _json(src, col.name)
+        elif col.name in ALLOWED_VALUES:
+            expr = _enum(src, col.name)
+        else:
+            expr = src
+        exprs.append(f"{expr} AS {ident(col.name)}")
+    tags = plan.source.get("Tags")
+    exprs += [
+        f"{lit(load_id)} AS x_SourceId",
+        f"{lit(source_name)} AS x_SourceName",
+        f"{lit(file)} AS x_SourceFile",
+        f"{ROW} AS x_SourceRow",
+        f"{lit(plan.version)} AS x_FocusVersion",
+        f"{_tags_map(None if tags is None else f'c{tags}')} AS x_TagsNormalized",
+    ]
+    exprs += [f"c{index} AS {ident(name)}" for index, name in plan.extras]
+    return "SELECT " + ",\n  ".join(exprs) + f"\nFROM {relation}"

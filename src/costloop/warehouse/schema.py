@@ -1,0 +1,87 @@
+"""DDL of the warehouse tables."""
+
+from __future__ import annotations
+
+import duckdb
+
+from costloop.core.datasets import (
+    BUSINESS_METRICS_COLUMNS,
+    INVENTORY_COLUMNS,
+    UTILIZATION_COLUMNS,
+)
+from costloop.core.focus import CHARGES_COLUMNS
+
+__all__ = ["ALLOCATED_COLUMNS", "LOADS_COLUMNS", "TABLES", "create_schema"]
+
+LOADS_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("load_id", "VARCHAR"),
+    ("kind", "VARCHAR"),  # charges | inventory | utilization | business_metrics
+    ("source", "VARCHAR"),
+    ("billing_account_id", "VARCHAR"),
+    ("billing_period_start", "TIMESTAMP"),
+    ("files", "VARCHAR"),  # JSON list of {path, sha256, format, focus_version}
+    ("rows", "BIGINT"),
+    ("replaced_rows", "BIGINT"),
+    ("source_billed_cost", "DECIMAL(38, 18)"),
+    ("billed_cost", "DECIMAL(38, 18)"),
+    ("source_effective_cost", "DECIMAL(38, 18)"),
+    ("effective_cost", "DECIMAL(38, 18)"),
+    ("loaded_at", "TIMESTAMP"),
+    ("loaded_by", "VARCHAR"),
+)
+
+LOAD_ISSUES_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("load_id", "VARCHAR"),
+    ("file", "VARCHAR"),
+    ("rule", "VARCHAR"),
+    ("column_name", "VARCHAR"),
+    ("violations", "BIGINT"),
+    ("first_rows", "VARCHAR"),
+    ("message", "VARCHAR"),
+)
+
+ALLOCATED_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("x_SourceId", "VARCHAR"),
+    ("x_SourceRow", "BIGINT"),
+    ("BillingPeriodStart", "TIMESTAMP"),
+    ("ChargePeriodStart", "TIMESTAMP"),
+    ("BillingAccountId", "VARCHAR"),
+    ("BillingCurrency", "VARCHAR"),
+    ("ProviderName", "VARCHAR"),
+    ("SubAccountId", "VARCHAR"),
+    ("SubAccountName", "VARCHAR"),
+    ("ServiceName", "VARCHAR"),
+    ("ServiceCategory", "VARCHAR"),
+    ("RegionId", "VARCHAR"),
+    ("ResourceId", "VARCHAR"),
+    ("ChargeCategory", "VARCHAR"),
+    ("BilledCost", "DECIMAL(38, 18)"),
+    ("EffectiveCost", "DECIMAL(38, 18)"),
+    ("ListCost", "DECIMAL(38, 18)"),
+    ("ContractedCost", "DECIMAL(38, 18)"),
+    ("team", "VARCHAR"),
+    ("team_source", "VARCHAR"),  # tag | account | unallocated
+)
+
+TABLES: dict[str, tuple[tuple[str, str], ...]] = {
+    "charges": CHARGES_COLUMNS,
+    "loads": LOADS_COLUMNS,
+    "load_issues": LOAD_ISSUES_COLUMNS,
+    "inventory": INVENTORY_COLUMNS,
+    "utilization": UTILIZATION_COLUMNS,
+    "business_metrics": BUSINESS_METRICS_COLUMNS,
+    "allocated_charges": ALLOCATED_COLUMNS,
+}
+
+
+def _ddl(name: str, columns: tuple[tuple[str, str], ...]) -> str:
+    body = ",\n    ".join(f'"{c}" {t}' for c, t in columns)
+    return f"CREATE TABLE IF NOT EXISTS {name} (\n    {body}\n)"
+
+
+def create_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create every warehouse table that does not exist yet, in one transaction."""
+    con.execute("BEGIN")
+    for name, columns in TABLES.items():
+        con.execute(_ddl(name, columns))
+    con.execute("COMMIT")

@@ -1,0 +1,114 @@
+"""The workspace: the composition root that CLI, web and library code receive.
+
+A workspace is a folder holding ``costloop.toml`` (settings), the organization file,
+and ``.costloop/`` with the DuckLake catalog and data and the state database.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import yaml
+
+from costloop.config import Config, default_toml, load_config
+from costloop.core.errors import ConfigError, InputError
+from costloop.core.org import Org, parse_org
+from costloop.state import StateDB
+from costloop.warehouse import Lake, LakePaths
+
+__all__ = ["CONFIG_FILE", "STATE_DIR", "Workspace", "default_workspace_dir"]
+
+CONFIG_FILE = "costloop.toml"
+STATE_DIR = ".costloop"
+
+
+def default_workspace_dir() -> Path:
+    """``$COSTLOOP_WORKSPACE`` or the current directory."""
+    return Path(os.environ.get("COSTLOOP_WORKSPACE") or ".")
+
+
+@dataclass
+class Workspace:
+    """Config, warehouse and state of one workspace folder."""
+
+    root: Path
+    config: Config
+
+    @classmethod
+    def open(cls, root: Path, *, must_exist: bool = True) -> Workspace:
+        """Open an existing workspace.
+
+        Raises:
+            ConfigError: the folder is not a workspace (and ``must_exist``).
+        """
+        root = root.resolve()
+        if must_exist and not (root / STATE_DIR).is_dir():
+            raise ConfigError(f"{root} is not a costloop workspace (run `costloop init {root}`)")
+        return cls(root, load_config(root / CONFIG_FILE))
+
+    @classmethod
+    def init(cls, root: Path) -> Workspace:
+        """Create (or complete) a workspace; existing settings and data are kept."""
+        root.mkdir(parents=True, exist_ok=True)
+        config_file = root / CONFIG_FILE
+        if not config_file.exists():
+            config_file.write_text(default_toml(), encoding="utf-8")
+        (root / STATE_DIR).mkdir(exist_ok=True)
+        ws = cls.open(root)
+        ws.lake.create()
+        ws.state.migrate()
+        return ws
+
+    @property
+    def state_dir(self) -> Path:
+        """``<root>/.costloop``."""
+        return self.root / STATE_DIR
+
+    @cached_property
+    def lake(self) -> Lake:
+        """The DuckLake warehouse."""
+        return Lake(
+            LakePaths(self.state_dir),
+            memory_limit=self.config.str_("warehouse.memory_limit"),
+            threads=self.config.int_("warehouse.threads"),
+        )
+
+    @property
+    def state_url(self) -> str:
+        """SQLAlchemy URL of the state database."""
+        return f"sqlite:///{self.state_dir / 'state.db'}"
+
+    @cached_property
+    def state(self) -> StateDB:
+        """The state database (opportunities, executions, audit log)."""
+        return StateDB(self.state_url)
+
+    @property
+    def org_file(self) -> Path:
+        """The organization file path."""
+        return self.root / self.config.str_("org.file")
+
+    @cached_property
+    def org(self) -> Org:
+        """The organization (teams, owners, accounts); empty when there is no file."""
+        path = self.org_file
+        if not path.exists():
+            return Org()
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            raise InputError(
+                f"invalid YAML: {getattr(exc, 'problem', exc)}",
+                file=str(path),
+                row=None if mark is None else mark.line + 1,
+            ) from None
+        return parse_org(data, str(path))
+
+    @property
+    def reports_dir(self) -> Path:
+        """Where HTML reports go."""
+        return self.root / self.config.str_("report.dir")
