@@ -1,9 +1,180 @@
-"""Reports (filled in below)."""
+"""``costloop allocate`` and ``costloop report ...``."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from costloop.allocation import allocate as run_allocation
+from costloop.analytics.showback import coverage, showback
+from costloop.cli.common import (
+    WorkspaceOption,
+    console,
+    decimal_text,
+    open_workspace,
+    print_json,
+    table,
+)
+from costloop.core.errors import InputError
+from costloop.core.money import format_money
+from costloop.core.periods import parse_month
+from costloop.report.html import write_report
+from costloop.warehouse.engine import open_engine
+
+__all__ = ["register"]
+
+report_app = typer.Typer(help="Showback, coverage and the HTML report.", no_args_is_help=True)
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def allocate(
+    period: Annotated[
+        str | None, typer.Option(help="Billing period YYYY-MM (default: all).")
+    ] = None,
+    as_json: JsonOption = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Attribute every charge to a team (tags, then account mapping), per billing period."""
+    ws = open_workspace(workspace)
+    periods = None if period is None else [parse_month(period).start]
+    with open_engine(ws.lake, read_only=False) as engine:
+        results = run_allocation(
+            engine, ws.org, ws.config.list_("allocation.team_tag_keys"), periods
+        )
+    if as_json:
+        print_json(
+            {
+                "periods": [
+                    {
+                        "period": f"{r.period:%Y-%m}",
+                        "rows": r.rows,
+                        "effective_cost": r.totals["EffectiveCost"],
+                        "allocated_effective_cost": r.allocated_effective,
+                        "coverage": str(round(r.coverage, 4)),
+                    }
+                    for r in results
+                ]
+            }
+        )
+        return
+    console.print(
+        table(
+            "Allocation by team (Σ allocated = Σ source checked for every cost column)",
+            ["period", "#rows", "$effective", "$allocated", "%coverage"],
+            [
+                [
+                    f"{r.period:%Y-%m}",
+                    f"{r.rows:,}",
+                    format_money(r.totals["EffectiveCost"]),
+                    format_money(r.allocated_effective),
+                    f"{r.coverage * 100:.1f}%",
+                ]
+                for r in results
+            ],
+        )
+    )
+
+
+@report_app.command("showback")
+def report_showback(
+    by: Annotated[str, typer.Option(help="Dimension (only 'team' so far).")] = "team",
+    month: Annotated[str | None, typer.Option(help="Billing period YYYY-MM.")] = None,
+    as_json: JsonOption = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Cost per team and month, billed and effective; rows sum to the total."""
+    if by != "team":
+        raise InputError(f"--by {by!r} is not supported yet; use --by team")
+    ws = open_workspace(workspace)
+    with open_engine(ws.lake) as engine:
+        rows = showback(engine, None if month is None else parse_month(month))
+    if as_json:
+        print_json(
+            {
+                "rows": [
+                    {
+                        "team": r.team,
+                        "period": str(r.period),
+                        "billed_cost": r.billed_cost,
+                        "effective_cost": r.effective_cost,
+                    }
+                    for r in rows
+                ]
+            }
+        )
+        return
+    total_b = sum((r.billed_cost for r in rows), start=0)
+    total_e = sum((r.effective_cost for r in rows), start=0)
+    console.print(
+        table(
+            "Showback by team",
+            ["period", "team", "$billed", "$effective"],
+            [
+                [str(r.period), r.team, format_money(r.billed_cost), format_money(r.effective_cost)]
+                for r in rows
+            ]
+            + [["total", "", format_money(total_b), format_money(total_e)]],  # type: ignore[arg-type]
+        )
+    )
+
+
+@report_app.command("coverage")
+def report_coverage(as_json: JsonOption = False, workspace: WorkspaceOption = None) -> None:
+    """Allocation coverage per month (allocated EffectiveCost ÷ total)."""
+    ws = open_workspace(workspace)
+    with open_engine(ws.lake) as engine:
+        rows = coverage(engine)
+    if as_json:
+        print_json(
+            {
+                "periods": [
+                    {
+                        "period": str(r.period),
+                        "effective_cost": r.total_effective,
+                        "allocated_effective_cost": r.allocated_effective,
+                        "coverage": decimal_text(round(r.coverage, 4)),
+                        "by_rule": r.by_source,
+                    }
+                    for r in rows
+                ]
+            }
+        )
+        return
+    console.print(
+        table(
+            "Allocation coverage",
+            ["period", "$effective", "$by tag", "$by account", "$unallocated", "%coverage"],
+            [
+                [
+                    str(r.period),
+                    format_money(r.total_effective),
+                    format_money(r.by_source.get("tag", 0)),  # type: ignore[arg-type]
+                    format_money(r.by_source.get("account", 0)),  # type: ignore[arg-type]
+                    format_money(r.by_source.get("unallocated", 0)),  # type: ignore[arg-type]
+                    f"{r.coverage * 100:.1f}%",
+                ]
+                for r in rows
+            ],
+        )
+    )
+
+
+@report_app.command("html")
+def report_html(
+    out: Annotated[
+        Path | None, typer.Option(help="Output file (default: <report.dir>/costloop-report.html).")
+    ] = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Write the HTML report: spend over time, per-team breakdown, opportunities."""
+    ws = open_workspace(workspace)
+    path = write_report(ws, out)
+    console.print(f"Report written to [bold]{path}[/]")
 
 
 def register(app: typer.Typer) -> None:
     """Add these commands to the app."""
+    app.command()(allocate)
+    app.add_typer(report_app, name="report")

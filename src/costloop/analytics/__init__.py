@@ -1,0 +1,1 @@
+"""Analytics over allocated charges: showback and coverage."""

@@ -1,0 +1,1 @@
+"""Reports: the self-contained HTML report with inline SVG charts."""

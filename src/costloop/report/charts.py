@@ -1,0 +1,113 @@
+"""Inline SVG charts (no JavaScript, no CDN): stacked bars and horizontal bars."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from html import escape
+
+__all__ = ["PALETTE", "hbar_chart", "stacked_bar_chart"]
+
+PALETTE = (
+    "#2563eb",
+    "#f59e0b",
+    "#10b981",
+    "#ef4444",
+    "#8b5cf6",
+    "#06b6d4",
+    "#84cc16",
+    "#f97316",
+    "#64748b",
+    "#ec4899",
+)
+
+
+def _money(v: Decimal) -> str:
+    if abs(v) >= 1_000_000:
+        return f"${v / 1_000_000:.1f}M"
+    if abs(v) >= 1_000:
+        return f"${v / 1_000:.0f}k"
+    return f"${v:.0f}"
+
+
+def stacked_bar_chart(
+    labels: Sequence[str],
+    series: Mapping[str, Sequence[Decimal]],
+    *,
+    title: str,
+    width: int = 860,
+    height: int = 320,
+) -> str:
+    """Stacked columns, one per label, one colour per series (negative parts ignored)."""
+    left, bottom, top, right = 64, 40, 30, 150
+    plot_w, plot_h = width - left - right, height - top - bottom
+    totals = [
+        sum((max(s[i], Decimal(0)) for s in series.values()), Decimal(0))
+        for i in range(len(labels))
+    ]
+    peak = max(totals, default=Decimal(0)) or Decimal(1)
+    n = max(len(labels), 1)
+    bar_w = plot_w / n * 0.7
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'role="img" aria-label="{escape(title)}" class="chart">',
+        f'<text x="{left}" y="18" class="chart-title">{escape(title)}</text>',
+    ]
+    for k in range(5):
+        value = peak * k / 4
+        y = top + plot_h - float(value / peak) * plot_h
+        parts.append(
+            f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
+            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" class="axis">'
+            f"{_money(value)}</text>"
+        )
+    for i, label in enumerate(labels):
+        x = left + plot_w / n * i + (plot_w / n - bar_w) / 2
+        y = top + plot_h
+        for j, (name, values) in enumerate(series.items()):
+            v = max(values[i], Decimal(0))
+            h = float(v / peak) * plot_h
+            y -= h
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}" '
+                f'fill="{PALETTE[j % len(PALETTE)]}"><title>{escape(name)} {escape(label)}: '
+                f"${values[i]:,.2f}</title></rect>"
+            )
+        parts.append(
+            f'<text x="{x + bar_w / 2:.1f}" y="{top + plot_h + 16}" text-anchor="middle" '
+            f'class="axis">{escape(label)}</text>'
+        )
+    for j, name in enumerate(series):
+        y = top + 14 * j
+        parts.append(
+            f'<rect x="{width - right + 12}" y="{y}" width="10" height="10" '
+            f'fill="{PALETTE[j % len(PALETTE)]}"/>'
+            f'<text x="{width - right + 28}" y="{y + 9}" class="legend">{escape(name)}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def hbar_chart(items: Sequence[tuple[str, Decimal]], *, title: str, width: int = 860) -> str:
+    """Horizontal bars, largest first, with values."""
+    row_h, left, top = 24, 170, 30
+    height = top + row_h * max(len(items), 1) + 10
+    peak = max((abs(v) for _, v in items), default=Decimal(0)) or Decimal(1)
+    plot_w = width - left - 110
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'role="img" aria-label="{escape(title)}" class="chart">',
+        f'<text x="0" y="18" class="chart-title">{escape(title)}</text>',
+    ]
+    for i, (label, value) in enumerate(items):
+        y = top + row_h * i
+        w = float(abs(value) / peak) * plot_w
+        parts.append(
+            f'<text x="{left - 8}" y="{y + 15}" text-anchor="end" class="axis">'
+            f"{escape(label)}</text>"
+            f'<rect x="{left}" y="{y + 3}" width="{w:.1f}" height="{row_h - 8}" '
+            f'fill="{PALETTE[i % len(PALETTE)]}"/>'
+            f'<text x="{left + w + 6:.1f}" y="{y + 15}" class="axis">${value:,.2f}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)

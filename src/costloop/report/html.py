@@ -1,0 +1,130 @@
+"""The HTML report: spend over time, per-team breakdown, coverage, opportunities, savings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from costloop.analytics.showback import coverage, showback, spend_by
+from costloop.core.money import format_money
+from costloop.opportunities.records import executed_opportunities, verifications
+from costloop.opportunities.store import list_opportunities
+from costloop.report.charts import hbar_chart, stacked_bar_chart
+from costloop.warehouse.engine import open_engine
+from costloop.workspace import Workspace
+
+__all__ = ["ReportData", "collect", "write_report"]
+
+
+@dataclass
+class ReportData:
+    """Everything the template shows, already computed (money as Decimal)."""
+
+    generated_at: datetime
+    workspace: str
+    months: list[str]
+    by_provider: dict[str, list[Decimal]]
+    by_team_month: dict[str, list[Decimal]]
+    latest_month: str
+    team_latest: list[tuple[str, Decimal, Decimal, Decimal | None]]
+    total_billed: Decimal
+    total_effective: Decimal
+    coverage: list[tuple[str, Decimal]]
+    opportunities: list[Any]
+    savings: list[dict[str, Any]]
+
+
+def _series(rows: list[dict[str, Any]], months: list[datetime]) -> dict[str, list[Decimal]]:
+    keys = sorted({str(r["key"]) for r in rows})
+    index = {m: i for i, m in enumerate(months)}
+    out = {k: [Decimal(0)] * len(months) for k in keys}
+    for r in rows:
+        out[str(r["key"])][index[r["period"]]] += r["effective"] or Decimal(0)
+    return dict(sorted(out.items(), key=lambda kv: -sum(kv[1], Decimal(0))))
+
+
+def collect(ws: Workspace) -> ReportData:
+    """Query the warehouse and the state DB for the report."""
+    with open_engine(ws.lake) as engine:
+        by_provider_rows = spend_by(engine, "ProviderName")
+        by_team_rows = spend_by(engine, "team")
+        sb = showback(engine)
+        cov = coverage(engine)
+    months = sorted({r["period"] for r in by_provider_rows})
+    labels = [f"{m:%Y-%m}" for m in months]
+    latest = labels[-1] if labels else ""
+    prev = labels[-2] if len(labels) > 1 else None
+    latest_rows = {r.team: r for r in sb if str(r.period) == latest}
+    prev_rows = {r.team: r for r in sb if prev and str(r.period) == prev}
+    team_latest = []
+    for team, r in sorted(latest_rows.items(), key=lambda kv: -kv[1].effective_cost):
+        before = prev_rows.get(team)
+        change = (
+            (r.effective_cost - before.effective_cost) / before.effective_cost * 100
+            if before and before.effective_cost
+            else None
+        )
+        team_latest.append((team, r.billed_cost, r.effective_cost, change))
+    savings = []
+    for opp, ex in executed_opportunities(ws.state):
+        checks = verifications(ws.state, opp.id)
+        last = checks[-1] if checks else None
+        savings.append(
+            {
+                "id": opp.id,
+                "title": opp.title,
+                "branch": ex.branch,
+                "projected": opp.monthly_savings,
+                "realized": None if last is None else last.realized_monthly,
+                "status": "pending" if last is None else last.status,
+            }
+        )
+    return ReportData(
+        generated_at=datetime.now(UTC).replace(microsecond=0),
+        workspace=str(ws.root),
+        months=labels,
+        by_provider=_series(by_provider_rows, months),
+        by_team_month=_series(by_team_rows, months),
+        latest_month=latest,
+        team_latest=team_latest,
+        total_billed=sum((r.billed_cost for r in sb), Decimal(0)),
+        total_effective=sum((r.effective_cost for r in sb), Decimal(0)),
+        coverage=[(str(c.period), c.coverage * 100) for c in cov],
+        opportunities=list_opportunities(ws.state, limit=25),
+        savings=savings,
+    )
+
+
+def write_report(ws: Workspace, out: Path | None = None) -> Path:
+    """Render the report to ``out`` (default ``<report.dir>/costloop-report.html``)."""
+    data = collect(ws)
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    env.filters["money"] = lambda v: "" if v is None else format_money(Decimal(v))
+    template = env.from_string(
+        files("costloop.report").joinpath("templates/report.html.j2").read_text(encoding="utf-8")
+    )
+    html = template.render(
+        d=data,
+        provider_chart=stacked_bar_chart(
+            data.months, data.by_provider, title="Effective cost per month by provider"
+        ),
+        team_chart=stacked_bar_chart(
+            data.months, data.by_team_month, title="Effective cost per month by team"
+        ),
+        team_bars=hbar_chart(
+            [(t, e) for t, _, e, _ in data.team_latest],
+            title=f"Effective cost by team, {data.latest_month}",
+        ),
+    )
+    path = out or ws.reports_dir / "costloop-report.html"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(html, encoding="utf-8")
+    tmp.replace(path)
+    return path

@@ -1,0 +1,60 @@
+"""Ibis over the lake: analytics build engine-free expressions; this runs them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import ibis
+import pyarrow as pa
+
+from costloop.warehouse.connection import Lake
+
+__all__ = ["Engine", "open_engine"]
+
+
+class Engine:
+    """An Ibis backend on one lake connection, plus the few writes analytics need."""
+
+    def __init__(self, backend: Any, con: Any) -> None:
+        self.backend = backend
+        self._con = con
+
+    def table(self, name: str) -> Any:
+        """An Ibis table expression of a warehouse table."""
+        return self.backend.table(name)
+
+    def to_arrow(self, expr: Any) -> pa.Table:
+        """Execute an expression to Arrow (exact decimals)."""
+        return expr.to_pyarrow()
+
+    def rows(self, expr: Any) -> list[dict[str, Any]]:
+        """Execute an expression to a list of Python rows (Decimal money)."""
+        return list(expr.to_pyarrow().to_pylist())
+
+    def replace_slices(self, table: str, expr: Any, key: str, keys: list[Any]) -> int:
+        """Atomically delete ``table`` rows whose ``key`` is in ``keys`` and insert ``expr``.
+
+        Returns:
+            Number of rows inserted.
+        """
+        sql = ibis.to_sql(expr, dialect="duckdb")
+        self._con.execute("BEGIN")
+        try:
+            if keys:
+                marks = ", ".join("?" for _ in keys)
+                self._con.execute(f'DELETE FROM {table} WHERE "{key}" IN ({marks})', keys)
+            inserted = self._con.execute(f"INSERT INTO {table} {sql}").fetchone()
+            self._con.execute("COMMIT")
+        except BaseException:
+            self._con.execute("ROLLBACK")
+            raise
+        return int(inserted[0]) if inserted else 0
+
+
+@contextmanager
+def open_engine(lake: Lake, *, read_only: bool = True) -> Iterator[Engine]:
+    """An Engine on a fresh lake connection."""
+    with lake.connect(read_only=read_only) as con:
+        yield Engine(ibis.duckdb.from_connection(con), con)
