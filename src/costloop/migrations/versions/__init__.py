@@ -1,0 +1,1 @@
+"""One module per state DB schema revision."""

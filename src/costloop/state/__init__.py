@@ -1,0 +1,27 @@
+"""State DB: opportunities, audit log, executions and verifications (SQLAlchemy + Alembic).
+
+Only this package (and ``costloop.migrations``) defines the state schema; callers
+open it with ``StateDB(url)``, run ``migrate()`` once, and use ``session()``.
+"""
+
+from costloop.state.db import StateDB, sqlite_url
+from costloop.state.models import (
+    Base,
+    ExecutionRow,
+    OpportunityEventRow,
+    OpportunityRow,
+    VerificationRow,
+)
+from costloop.state.types import ExactDecimal, UTCDateTime
+
+__all__ = [
+    "Base",
+    "ExactDecimal",
+    "ExecutionRow",
+    "OpportunityEventRow",
+    "OpportunityRow",
+    "StateDB",
+    "UTCDateTime",
+    "VerificationRow",
+    "sqlite_url",
+]

@@ -1,0 +1,131 @@
+"""Declarative models of the state DB: opportunities, their audit log, executions, checks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from costloop.state.types import ExactDecimal, UTCDateTime
+
+__all__ = ["Base", "ExecutionRow", "OpportunityEventRow", "OpportunityRow", "VerificationRow"]
+
+Money = ExactDecimal(20, 4)
+
+
+class Base(DeclarativeBase):
+    """Base of every state table (schema is created by Alembic migrations, not here)."""
+
+
+class OpportunityRow(Base):
+    """One opportunity: a finding plus its assessment, owner, plan and review status."""
+
+    __tablename__ = "opportunities"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    detector: Mapped[str] = mapped_column(String(100), index=True)
+    code: Mapped[str] = mapped_column(String(20))
+    resource_id: Mapped[str] = mapped_column(String(1024), index=True)
+    provider: Mapped[str] = mapped_column(String(50))
+    account_id: Mapped[str] = mapped_column(String(100))
+    region: Mapped[str] = mapped_column(String(50))
+    resource_type: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(Text)
+    currency: Mapped[str] = mapped_column(String(3))
+    monthly_savings: Mapped[Decimal] = mapped_column(Money)
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON)
+    change: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    tags: Mapped[dict[str, Any]] = mapped_column(JSON)
+    iac_address: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    iac_file: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON)
+    risk_score: Mapped[int] = mapped_column(Integer)
+    effort_score: Mapped[int] = mapped_column(Integer)
+    value_score: Mapped[int] = mapped_column(Integer)
+    risk_level: Mapped[str] = mapped_column(String(10))
+    effort_hours: Mapped[Decimal] = mapped_column(Money)
+    annual_savings: Mapped[Decimal] = mapped_column(Money)
+    cost_of_inaction: Mapped[Decimal] = mapped_column(Money)
+    roi: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
+    priority: Mapped[Decimal] = mapped_column(Money, index=True)
+    owner_team: Mapped[str] = mapped_column(String(200), index=True)
+    owner_email: Mapped[str] = mapped_column(String(320))
+    owner_source: Mapped[str] = mapped_column(String(20))
+    plan: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    events: Mapped[list[OpportunityEventRow]] = relationship(
+        back_populates="opportunity", order_by="OpportunityEventRow.id", passive_deletes=True
+    )
+
+
+class OpportunityEventRow(Base):
+    """One audit-log entry: who did what to an opportunity, and when."""
+
+    __tablename__ = "opportunity_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    opportunity_id: Mapped[int] = mapped_column(
+        ForeignKey("opportunities.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(30))
+    from_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    to_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    note: Mapped[str] = mapped_column(Text)
+
+    opportunity: Mapped[OpportunityRow] = relationship(back_populates="events")
+
+
+class ExecutionRow(Base):
+    """A change made for an opportunity (e.g. a pull request) and when it took effect."""
+
+    __tablename__ = "executions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    opportunity_id: Mapped[int] = mapped_column(
+        ForeignKey("opportunities.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(30))
+    branch: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    commit_sha: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    repo_path: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    body_path: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    url: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    files: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    executed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class VerificationRow(Base):
+    """A realized-savings check of an executed opportunity against its baseline."""
+
+    __tablename__ = "verifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    opportunity_id: Mapped[int] = mapped_column(
+        ForeignKey("opportunities.id", ondelete="CASCADE"), index=True
+    )
+    verified_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(20))
+    currency: Mapped[str] = mapped_column(String(3))
+    baseline_daily: Mapped[Decimal] = mapped_column(Money)
+    after_daily: Mapped[Decimal] = mapped_column(Money)
+    projected_monthly: Mapped[Decimal] = mapped_column(Money)
+    realized_monthly: Mapped[Decimal] = mapped_column(Money)
+    baseline_start: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    baseline_end: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    after_start: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    after_end: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    method: Mapped[str] = mapped_column(String(100))
+    note: Mapped[str] = mapped_column(Text)
