@@ -20,7 +20,7 @@ from costloop.cli.common import (
     print_json,
     table,
 )
-from costloop.connectors.files import discover, read_header
+from costloop.connectors.files import InputFile, discover, read_header
 from costloop.core.errors import InputError
 from costloop.core.money import format_money
 from costloop.warehouse.datasets_load import detect_dataset, load_dataset
@@ -87,7 +87,7 @@ def _render_ingest(result: IngestResult) -> None:
     else:
         console.print("FOCUS validation: [green]no violations[/]")
     total = sum((s.billed_cost for s in result.slices), start=0)
-    console.print(f"Loaded {result.rows:,} rows, billed {format_money(total)}.")  # type: ignore[arg-type]
+    console.print(f"Loaded {result.rows:,} rows, billed {format_money(total)}.")
 
 
 def ingest(
@@ -110,7 +110,8 @@ def ingest(
     """
     ws = open_workspace(workspace)
     items = discover(paths)
-    billing, others = [], []
+    billing: list[tuple[InputFile, str | None]] = []
+    others: list[tuple[InputFile, str | None]] = []
     for item in items:
         kind = detect_dataset(read_header(item))
         (others if kind else billing).append((item, kind))
@@ -166,7 +167,8 @@ def ingest(
         )
         if not as_json:
             console.print(
-                f"Loaded {done.rows:,} {done.kind} rows from {done.file} (replaced {done.replaced_rows:,}).",
+                f"Loaded {done.rows:,} {done.kind} rows from {done.file} "
+                f"(replaced {done.replaced_rows:,}).",
                 highlight=False,
             )
     out["datasets"] = loads

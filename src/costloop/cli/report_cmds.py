@@ -115,7 +115,7 @@ def report_showback(
                 [str(r.period), r.team, format_money(r.billed_cost), format_money(r.effective_cost)]
                 for r in rows
             ]
-            + [["total", "", format_money(total_b), format_money(total_e)]],  # type: ignore[arg-type]
+            + [["total", "", format_money(total_b), format_money(total_e)]],
         )
     )
 
@@ -150,9 +150,9 @@ def report_coverage(as_json: JsonOption = False, workspace: WorkspaceOption = No
                 [
                     str(r.period),
                     format_money(r.total_effective),
-                    format_money(r.by_source.get("tag", 0)),  # type: ignore[arg-type]
-                    format_money(r.by_source.get("account", 0)),  # type: ignore[arg-type]
-                    format_money(r.by_source.get("unallocated", 0)),  # type: ignore[arg-type]
+                    format_money(r.by_source.get("tag", 0)),
+                    format_money(r.by_source.get("account", 0)),
+                    format_money(r.by_source.get("unallocated", 0)),
                     f"{r.coverage * 100:.1f}%",
                 ]
                 for r in rows

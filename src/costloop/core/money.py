@@ -32,9 +32,9 @@ def quantize(value: Decimal, places: int = 2) -> Decimal:
     return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
 
 
-def format_money(value: Decimal, currency: str = "USD", places: int = 2) -> str:
+def format_money(value: Decimal | int, currency: str = "USD", places: int = 2) -> str:
     """Human format with thousands separators, e.g. ``$1,234.56`` or ``1,234.56 EUR``."""
-    q = quantize(value, places)
+    q = quantize(Decimal(value), places)
     text = f"{abs(q):,.{places}f}"
     sign = "-" if q < 0 else ""
     if currency == "USD":

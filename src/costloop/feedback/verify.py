@@ -11,7 +11,7 @@ run rate went up, ``pending`` while the after-window has fewer than ``min_after_
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -51,6 +51,16 @@ def _daily(engine: Engine, resource_id: str, start: datetime, end: datetime) -> 
     return (row["cost"] or Decimal(0)) / days, days
 
 
+def _naive(moment: datetime) -> datetime:
+    """Naive UTC, as the warehouse stores timestamps."""
+    return moment if moment.tzinfo is None else moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def _aware(moment: datetime) -> datetime:
+    """Aware UTC, as the state DB stores timestamps."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
 def _last_day(engine: Engine) -> datetime | None:
     t: Any = engine.table("charges")
     row = engine.rows(t.aggregate(last=t.ChargePeriodEnd.max()))[0]
@@ -84,7 +94,7 @@ def verify_executed(
     last = _last_day(engine)
     outcomes = []
     for opp, ex in executed_opportunities(db, status=[Status.DONE, Status.VERIFIED]):
-        effective = ex.executed_at.replace(hour=0, minute=0, second=0, microsecond=0)
+        effective = _naive(ex.executed_at).replace(hour=0, minute=0, second=0, microsecond=0)
         b_start = effective - timedelta(days=baseline_days)
         baseline, _ = _daily(engine, opp.resource_id, b_start, effective)
         a_start = effective + timedelta(days=settle_days)
@@ -111,15 +121,15 @@ def verify_executed(
         record_verification(
             db,
             opp.id,
-            verified_at=now,
+            verified_at=_aware(now),
             status=status,
             baseline_daily=quantize(baseline, 4),
             after_daily=quantize(after, 4),
             projected_monthly=projected,
             realized_monthly=realized,
             currency=opp.currency,
-            baseline_window=(b_start, effective),
-            after_window=(a_start, a_end),
+            baseline_window=(_aware(b_start), _aware(effective)),
+            after_window=(_aware(a_start), _aware(a_end)),
             method="run-rate",
             note=f"{after_days} days after the change, {settle_days} settling days excluded",
         )

@@ -1,0 +1,182 @@
+"""``costloop demo``: the whole loop on the demo estate; ``demo generate`` writes the estate."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from costloop.analytics.showback import showback, spend_by
+from costloop.cli.common import WorkspaceOption, console, table
+from costloop.core.money import format_money
+from costloop.core.periods import parse_month
+from costloop.opportunities.store import list_opportunities
+from costloop.warehouse.engine import open_engine
+
+if TYPE_CHECKING:
+    from costloop.operate.demo import DemoRun
+
+__all__ = ["register"]
+
+demo_app = typer.Typer(help="The demo estate (a sneaker shop on AWS, Azure and GCP).")
+
+
+def _summary(run: DemoRun, seconds: float) -> None:
+    from costloop.operate.demo import projected_total
+
+    ws = run.workspace
+    with open_engine(ws.lake) as engine:
+        providers = spend_by(engine, "ProviderName")
+        teams = showback(engine)
+    by_provider: dict[str, Decimal] = defaultdict(Decimal)
+    for r in providers:
+        by_provider[str(r["key"])] += r["effective"] or Decimal(0)
+    console.rule("[bold]Spend")
+    rows = sum(i.rows for i in run.ingests)
+    console.print(
+        table(
+            f"Effective cost by provider ({rows:,} billing rows, reconciled to the cent)",
+            ["provider", "$effective cost"],
+            [[k, format_money(v)] for k, v in sorted(by_provider.items(), key=lambda kv: -kv[1])],
+        )
+    )
+    history = run.allocation[:-1] if len(run.allocation) > 1 else run.allocation
+    last = history[-1] if history else None
+    if last is not None:
+        console.print(
+            f"Allocation coverage {last.period:%Y-%m}: [bold]{last.coverage * 100:.1f}%[/] of "
+            f"effective cost attributed to a team."
+        )
+        latest = [r for r in teams if r.period.start == last.period]
+        console.print(
+            table(
+                f"Top teams, {last.period:%Y-%m}",
+                ["team", "$billed", "$effective"],
+                [
+                    [r.team, format_money(r.billed_cost), format_money(r.effective_cost)]
+                    for r in latest[:8]
+                ],
+            )
+        )
+    console.rule("[bold]Optimize")
+    if run.discovery is not None:
+        console.print(
+            table(
+                f"Findings: {len(run.discovery.findings)}, projected "
+                f"{format_money(projected_total(run))}/month",
+                ["code", "resource", "finding", "$monthly"],
+                [
+                    [f.code, f.resource_id, f.title, format_money(f.monthly_savings)]
+                    for f in run.discovery.findings[:12]
+                ],
+            )
+        )
+    by_owner: dict[str, list[Decimal]] = defaultdict(list)
+    for o in list_opportunities(ws.state):
+        by_owner[o.owner_team].append(o.monthly_savings)
+    console.print(
+        table(
+            "Opportunities by owner",
+            ["owner", "#count", "$monthly savings"],
+            [
+                [k, len(v), format_money(sum(v, Decimal(0)))]
+                for k, v in sorted(by_owner.items(), key=lambda kv: -sum(kv[1], Decimal(0)))
+            ],
+        )
+    )
+    for pr in run.pull_requests:
+        if pr.applied is not None:
+            console.print(
+                f"Pull request: branch [bold]{pr.applied.branch}[/] "
+                f"({pr.applied.commit_sha[:10]}) in {run.estate / 'infra'}; "
+                f"body {pr.applied.body_path}"
+            )
+    console.rule("[bold]Feed back")
+    console.print(
+        table(
+            "Realized savings in the month after the change",
+            ["#id", "resource", "$projected/mo", "$realized/mo", "status"],
+            [
+                [
+                    v.opportunity.id,
+                    v.opportunity.resource_id,
+                    format_money(v.projected_monthly),
+                    format_money(v.realized_monthly),
+                    v.status,
+                ]
+                for v in run.verifications
+            ],
+        )
+    )
+    console.rule("[bold]Where to look")
+    console.print(f"HTML report   {run.report}")
+    console.print(f'Workspace     {ws.root}  (try: costloop sql -w {ws.root} "SELECT ...")')
+    console.print(f"Demo estate   {run.estate}  (FOCUS files, inventory, Terraform repo)")
+    console.print(f"Done in {seconds:.0f} s.")
+
+
+@demo_app.callback(invoke_without_command=True)
+def demo(
+    ctx: typer.Context,
+    workspace: WorkspaceOption = None,
+    seed: Annotated[int, typer.Option(help="Random seed of the estate.")] = 7,
+    months: Annotated[int, typer.Option(help="Months of billing history.")] = 12,
+) -> None:
+    """Build the demo estate in a fresh workspace and run the whole FinOps loop on it."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from costloop.operate.demo import run_demo
+
+    root = (workspace or Path("demo-workspace")).resolve()
+    started = time.monotonic()
+    with console.status("Starting") as status:
+
+        def step(text: str) -> None:
+            console.print(f"[green]•[/] {text}")
+            status.update(text)
+
+        run = run_demo(root, seed=seed, months=months, step=step)
+    _summary(run, time.monotonic() - started)
+
+
+@demo_app.command("generate")
+def generate(
+    out: Annotated[Path, typer.Option(help="Output folder (or file with --scale).")],
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
+    months: Annotated[int, typer.Option(help="Months of billing.")] = 12,
+    end: Annotated[str | None, typer.Option(help="Last billing month YYYY-MM.")] = None,
+    scale: Annotated[
+        int | None, typer.Option(help="Write one FOCUS CSV of about this many rows instead.")
+    ] = None,
+) -> None:
+    """Write the deterministic demo estate (or, with --scale, a large FOCUS CSV)."""
+    from costloop.demo import generate_estate, generate_scaled
+
+    end_month = None if end is None else parse_month(end)
+    if scale is not None:
+        target = out if out.suffix == ".csv" else out / "focus-scaled.csv"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        started = time.monotonic()
+        if end_month is None:
+            rows = generate_scaled(target, rows=scale, seed=seed, months=months)
+        else:
+            rows = generate_scaled(
+                target, rows=scale, seed=seed, months=months, end_month=end_month
+            )
+        console.print(f"Wrote {rows:,} rows to {target} in {time.monotonic() - started:.1f} s")
+        return
+    if end_month is None:
+        manifest = generate_estate(out, seed=seed, months=months)
+    else:
+        manifest = generate_estate(out, seed=seed, months=months, end_month=end_month)
+    console.print(f"Demo estate written to [bold]{manifest.out}[/]")
+    console.print(manifest.to_json(), markup=False, highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add these commands to the app."""
+    app.add_typer(demo_app, name="demo")
