@@ -47,7 +47,7 @@ class WarehouseReader:
 
     def query(self, sql: str, params: Sequence[object] = ()) -> pa.Table:
         """Run a query and return an Arrow table."""
-        return self._con.execute(sql, list(params)).fetch_arrow_table()
+        return self._con.execute(sql, list(params)).to_arrow_table()
 
     def rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
         """Run a query and return Python rows (Decimal money)."""
