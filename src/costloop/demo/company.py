@@ -1,0 +1,205 @@
+"""Stride Sneakers: the fictional company, its cloud accounts and teams."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import yaml
+
+__all__ = [
+    "ACCOUNTS",
+    "COMPANY",
+    "PROVIDERS",
+    "TEAMS",
+    "CloudAccount",
+    "ProviderInfo",
+    "TeamInfo",
+    "account",
+    "render_org_yaml",
+]
+
+COMPANY = "Stride Sneakers"
+
+
+@dataclass(frozen=True)
+class ProviderInfo:
+    """Billing-level facts of one cloud provider."""
+
+    slug: str
+    name: str  # FOCUS ProviderName / PublisherName
+    issuer: str  # FOCUS InvoiceIssuerName
+    billing_account_id: str
+    billing_account_name: str
+    billing_account_type: str
+    sub_account_type: str
+    invoice_prefix: str
+    tax_rate: str  # decimal text
+
+
+PROVIDERS: dict[str, ProviderInfo] = {
+    "aws": ProviderInfo(
+        "aws",
+        "AWS",
+        "Amazon Web Services, Inc.",
+        "431209876543",
+        "stride-management",
+        "Management Account",
+        "Member Account",
+        "AWS",
+        "0.06",
+    ),
+    "azure": ProviderInfo(
+        "azure",
+        "Microsoft",
+        "Microsoft",
+        "8611537",
+        "Stride Sneakers EA",
+        "Enterprise Agreement",
+        "Subscription",
+        "G",
+        "0.06",
+    ),
+    "gcp": ProviderInfo(
+        "gcp",
+        "Google Cloud",
+        "Google Cloud",
+        "01A7C3-5E9B2D-4F6081",
+        "Stride Sneakers Billing",
+        "Billing Account",
+        "Project",
+        "GCP",
+        "0.06",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class CloudAccount:
+    """A sub-account (AWS member account, Azure subscription, GCP project)."""
+
+    provider: str  # provider slug
+    id: str
+    name: str
+    env: str
+    team: str  # owner of the account's untagged charges
+
+    def to_dict(self) -> dict[str, str]:
+        """Plain mapping, for the manifest."""
+        return {
+            "provider": PROVIDERS[self.provider].name,
+            "billing_account_id": PROVIDERS[self.provider].billing_account_id,
+            "id": self.id,
+            "name": self.name,
+            "env": self.env,
+            "team": self.team,
+        }
+
+
+ACCOUNTS: tuple[CloudAccount, ...] = (
+    CloudAccount("aws", "210987654321", "sneakers-prod", "prod", "platform"),
+    CloudAccount("aws", "318273645501", "sneakers-staging", "staging", "platform"),
+    CloudAccount("aws", "427384950612", "sneakers-data", "prod", "data-platform"),
+    CloudAccount("aws", "536475869723", "sneakers-shared", "shared", "platform"),
+    CloudAccount(
+        "azure", "5f2c8e3a-9b1d-4c7e-8a6f-2d3b4c5e6f70", "stride-marketing", "prod", "marketing-web"
+    ),
+    CloudAccount("gcp", "stride-analytics-prod", "Stride Analytics", "prod", "data-platform"),
+)
+
+
+def account(name: str) -> CloudAccount:
+    """An account by its name or id, e.g. ``sneakers-prod``."""
+    for acct in ACCOUNTS:
+        if name in (acct.name, acct.id):
+            return acct
+    raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class TeamInfo:
+    """A team, its owner and the tag values engineers actually typed for it."""
+
+    name: str
+    owner: str
+    channel: str
+    aliases: tuple[str, ...]  # documented in org.yaml
+    variants: tuple[str, ...]  # what appears in tags, typos included
+
+
+TEAMS: tuple[TeamInfo, ...] = (
+    TeamInfo(
+        "checkout",
+        "ana.silva@stride.example",
+        "#checkout-costs",
+        ("checkout", "check-out"),
+        ("checkout", "Checkout", "check-out", "chekout"),
+    ),
+    TeamInfo(
+        "catalog",
+        "ben.okafor@stride.example",
+        "#catalog-costs",
+        ("catalog", "catalogue"),
+        ("catalog", "Catalog", "catalogue"),
+    ),
+    TeamInfo(
+        "data-platform",
+        "chen.wei@stride.example",
+        "#data-platform",
+        ("data-platform", "data_platform", "data"),
+        ("data-platform", "data_platform", "DataPlatform", "data-platfrom"),
+    ),
+    TeamInfo(
+        "platform",
+        "dana.kowalski@stride.example",
+        "#platform-eng",
+        ("platform", "infra", "sre"),
+        ("platform", "Platform", "infra", "platfrom"),
+    ),
+    TeamInfo(
+        "search",
+        "elif.demir@stride.example",
+        "#search-team",
+        ("search",),
+        ("search", "Search", "SEARCH"),
+    ),
+    TeamInfo(
+        "marketing-web",
+        "femi.adeyemi@stride.example",
+        "#marketing-web",
+        ("marketing-web", "marketing", "mktg-web"),
+        ("marketing-web", "marketing", "mktg-web", "Marketing"),
+    ),
+)
+
+
+def render_org_yaml() -> str:
+    """The organization file (format of ``costloop.core.org``)."""
+    doc = {
+        "company": COMPANY,
+        "teams": [
+            {
+                "name": t.name,
+                "owner": t.owner,
+                "channel": t.channel,
+                "tag_values": list(t.aliases),
+            }
+            for t in TEAMS
+        ],
+        "accounts": [
+            {"id": a.id, "name": a.name, "provider": PROVIDERS[a.provider].name, "team": a.team}
+            for a in ACCOUNTS
+        ]
+        + [
+            {
+                "id": PROVIDERS["aws"].billing_account_id,
+                "name": PROVIDERS["aws"].billing_account_name,
+                "provider": "AWS",
+                "team": "platform",
+            }
+        ],
+    }
+    header = (
+        "# Stride Sneakers: teams, owners and which team owns each cloud account.\n"
+        "# Typos seen in tags (chekout, platfrom, data-platfrom) are deliberately not listed.\n"
+    )
+    return header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
