@@ -56,7 +56,7 @@ def test_kubernetes_deployments_request_resources(estate: EstateManifest) -> Non
         assert set(container["resources"]["requests"]) == {"cpu", "memory"}
 
 
-def test_org_file_parses_and_maps_every_billed_account(
+def test_org_file_maps_every_billed_account_but_the_shared_one(
     estate: EstateManifest, billing: list[dict[str, str]]
 ) -> None:
     org = parse_org(yaml.safe_load(estate.org_file.read_text()))
@@ -71,7 +71,10 @@ def test_org_file_parses_and_maps_every_billed_account(
     }
     assert all("@" in t.owner and t.channel.startswith("#") for t in org.teams)
     for account in {r["SubAccountId"] for r in billing}:
-        assert org.team_for_account(account) is not None, account
+        if account == "536475869723":  # sneakers-shared: no single owner, left unallocated
+            assert org.team_for_account(account) is None
+        else:
+            assert org.team_for_account(account) is not None, account
     assert org.team_for_tag_value("Check-Out") == "checkout"
     assert org.team_for_tag_value("chekout") is None  # a typo left for allocation rules
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -176,6 +177,15 @@ def ingest(
         print_json(out)
 
 
+def _csv_value(value: object) -> object:
+    """A CSV field: lists, maps and structs as JSON text, booleans as true/false."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list | tuple):
+        return json.dumps(jsonable(value))
+    return jsonable(value)
+
+
 def sql(
     query: Annotated[str, typer.Argument(help="One read-only SQL statement (DuckDB dialect).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON rows.")] = False,
@@ -198,7 +208,7 @@ def sql(
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(result.columns)
-        writer.writerows([[jsonable(v) for v in r] for r in result.rows])
+        writer.writerows([[_csv_value(v) for v in r] for r in result.rows])
         sys.stdout.write(buf.getvalue())
     else:
         console.print(table(None, result.columns, [[jsonable(v) for v in r] for r in result.rows]))

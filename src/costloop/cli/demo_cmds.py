@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from costloop.analytics.showback import showback, spend_by
+from costloop.analytics.showback import coverage, showback, spend_by
 from costloop.cli.common import WorkspaceOption, console, table
 from costloop.core.money import format_money
 from costloop.core.periods import parse_month
@@ -47,9 +47,15 @@ def _summary(run: DemoRun, seconds: float) -> None:
     history = run.allocation[:-1] if len(run.allocation) > 1 else run.allocation
     last = history[-1] if history else None
     if last is not None:
+        with open_engine(ws.lake) as engine:
+            rules = next(c for c in coverage(engine) if c.period.start == last.period).by_source
+        total = sum(rules.values(), Decimal(0)) or Decimal(1)
+        share = {k: v / total * 100 for k, v in rules.items()}
         console.print(
             f"Allocation coverage {last.period:%Y-%m}: [bold]{last.coverage * 100:.1f}%[/] of "
-            f"effective cost attributed to a team."
+            f"effective cost attributed to a team ({share.get('tag', 0):.1f}% by tag, "
+            f"{share.get('account', 0):.1f}% by account mapping, "
+            f"{share.get('unallocated', 0):.1f}% unallocated)."
         )
         latest = [r for r in teams if r.period.start == last.period]
         console.print(

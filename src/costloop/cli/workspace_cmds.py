@@ -37,7 +37,13 @@ def config_show(
     """Print every setting's effective value and where it came from."""
     ws = open_workspace(workspace)
     items = [
-        {"name": r.setting.name, "value": str(r.value), "source": r.source, "help": r.setting.help}
+        {
+            "name": r.setting.name,
+            # JSON true/false and numbers as such; decimals and text as exact strings.
+            "value": r.value if isinstance(r.value, bool | int | float) else str(r.value),
+            "source": r.source,
+            "help": r.setting.help,
+        }
         for r in ws.config.resolved.values()
     ]
     if as_json:
@@ -47,9 +53,16 @@ def config_show(
         table(
             f"Settings of {ws.root}",
             ["setting", "value", "from", "help"],
-            [[i["name"], i["value"], i["source"], i["help"]] for i in items],
+            [[i["name"], _text(i["value"]), i["source"], i["help"]] for i in items],
         )
     )
+
+
+def _text(value: object) -> str:
+    """A setting value as written in costloop.toml (true/false, not True/False)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def register(app: typer.Typer) -> None:

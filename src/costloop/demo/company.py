@@ -185,8 +185,11 @@ def render_org_yaml() -> str:
             }
             for t in TEAMS
         ],
+        # Shared-services and management accounts have no single owner: their untagged
+        # charges stay unallocated until shared-cost pools split them.
         "accounts": [
-            {"id": a.id, "name": a.name, "provider": PROVIDERS[a.provider].name, "team": a.team}
+            {"id": a.id, "name": a.name, "provider": PROVIDERS[a.provider].name}
+            | ({} if a.env == "shared" else {"team": a.team})
             for a in ACCOUNTS
         ]
         + [
@@ -194,7 +197,6 @@ def render_org_yaml() -> str:
                 "id": PROVIDERS["aws"].billing_account_id,
                 "name": PROVIDERS["aws"].billing_account_name,
                 "provider": "AWS",
-                "team": "platform",
             }
         ],
     }
