@@ -8,10 +8,10 @@ from pathlib import Path
 
 from costloop.core.findings import Change, ChangeAction, Finding
 from costloop.core.org import Org
+from costloop.operate.loop import verify
 from costloop.opportunities.records import record_execution, verifications
 from costloop.opportunities.store import get, sync_findings, transition
 from costloop.opportunities.workflow import Status
-from costloop.operate.loop import verify
 from costloop.testing import charge, write_focus_csv
 from costloop.warehouse.ingest import ingest_focus
 from costloop.workspace import Workspace
