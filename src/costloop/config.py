@@ -25,6 +25,13 @@ __all__ = [
 ]
 
 Value = str | int | bool | Decimal | float
+_KINDS: Mapping[type, str] = {
+    str: "a quoted string",
+    int: "an integer",
+    bool: "true or false",
+    float: "a number",
+    Decimal: "a decimal number",
+}
 
 
 @dataclass(frozen=True)
@@ -61,10 +68,12 @@ class Setting:
                 return float(str(raw))
             if kind is Decimal:
                 return Decimal(str(raw))
-            return str(raw)
+            if not isinstance(raw, str):  # a TOML number, list or table for a text setting
+                raise ValueError(raw)
+            return raw
         except (ValueError, InvalidOperation):
             raise ConfigError(
-                f"{origin}: setting {self.name} expects {kind.__name__}, got {raw!r}"
+                f"{origin}: setting {self.name} expects {_KINDS[kind]}, got {raw!r}"
             ) from None
 
 
@@ -85,24 +94,24 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("currency.default", "USD", "Currency used when a report needs one."),
     Setting("pricing.region", "us-east-1", "Default region for pricing lookups."),
-    Setting("detectors.lookback_days", 30, "Days of utilization detectors look at."),
-    Setting("detectors.idle_cpu_p95", Decimal("5"), "Idle instance: p95 CPU % below this."),
     Setting(
-        "detectors.rightsize_cpu_p99",
-        Decimal("40"),
-        "Rightsizing: p99 CPU % at or below this makes a smaller size a candidate.",
+        "detectors.lookback_days",
+        14,
+        "Days of utilization the idle-instance and rightsizing detectors evaluate.",
     ),
     Setting(
-        "detectors.rightsize_mem_p99",
-        Decimal("50"),
-        "Rightsizing: p99 memory % at or below this makes a smaller size a candidate.",
+        "detectors.idle_cpu_p95", 5.0, "idle-instance: every daily p95 CPU % below this is idle."
     ),
     Setting(
         "detectors.rightsize_headroom",
-        Decimal("0.7"),
-        "Rightsizing: projected peak on the smaller size must stay below this share.",
+        0.7,
+        "rightsizing: projected peak CPU and memory on the smaller size stay below this.",
     ),
-    Setting("detectors.min_monthly_savings", Decimal("5"), "Drop findings saving less."),
+    Setting(
+        "detectors.min_monthly_savings",
+        Decimal("5"),
+        "Every detector drops findings saving less than this per month.",
+    ),
     Setting(
         "assessment.hourly_rate", Decimal("120"), "Engineering cost per hour for ROI, currency."
     ),

@@ -86,14 +86,13 @@ def _decode_header(raw: bytes, file: str) -> str:
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     elif raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise InputError("file is UTF-16 encoded; save it as UTF-8", file=file, row=0)
+        raise InputError("file is UTF-16 encoded; save it as UTF-8", file=file)
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(
             f"header is not valid UTF-8 (byte {exc.start}); save the file as UTF-8",
             file=file,
-            row=0,
         ) from None
 
 
@@ -133,9 +132,8 @@ def read_header(item: InputFile) -> list[str]:
         key = name.strip()
         if key in seen:
             raise InputError(
-                f"duplicate column name {key!r} (positions {seen[key]} and {pos})",
+                f"duplicate column name {key!r} in the header (positions {seen[key]} and {pos})",
                 file=file,
-                row=0,
                 column=key,
             )
         seen[key] = pos

@@ -78,18 +78,32 @@ class Lake:
         return self.paths.catalog.exists()
 
     def _open(self, read_only: bool) -> duckdb.DuckDBPyConnection:
-        con = duckdb.connect(
-            config={
-                "autoinstall_known_extensions": False,
-                "autoload_known_extensions": False,
-                "threads": self.threads,
-                "memory_limit": self.memory_limit,
-            }
-        )
+        try:
+            con = duckdb.connect(
+                config={
+                    "autoinstall_known_extensions": False,
+                    "autoload_known_extensions": False,
+                    "threads": self.threads,
+                    "memory_limit": self.memory_limit,
+                }
+            )
+        except duckdb.Error as exc:
+            raise ConfigError(
+                f"invalid warehouse settings (warehouse.memory_limit = {self.memory_limit!r}, "
+                f"warehouse.threads = {self.threads}): {exc}"
+            ) from None
         try:
             self.paths.tmp.mkdir(parents=True, exist_ok=True)
             con.execute(f"SET temp_directory = '{_lit(str(self.paths.tmp))}'")
             con.execute("SET TimeZone = 'UTC'")
+            # DuckDB would draw its own progress bar on stdout after 2 s (breaking
+            # `--json` output). Progress is still tracked, from the first moment, for
+            # `query_progress()` (the ingest progress bar).
+            con.execute("SET enable_progress_bar_print = false")
+            con.execute("SET progress_bar_time = 0")
+            # The default, made explicit: staged files keep input order, which is what
+            # numbers their rows for lineage (focus_sql.number_rows).
+            con.execute("SET preserve_insertion_order = true")
             for name in ("ducklake", "sqlite_scanner"):
                 con.execute(f"LOAD '{_lit(str(extension_path(name)))}'")
             options = f"DATA_PATH '{_lit(str(self.paths.data))}/'"

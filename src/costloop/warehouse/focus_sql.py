@@ -6,7 +6,7 @@ from costloop.connectors.files import FileFormat, InputFile
 from costloop.connectors.focus import FocusPlan
 from costloop.core.focus import ALLOWED_VALUES, COLUMNS, MONEY_SQL_TYPE, DataType
 
-__all__ = ["ROW", "normalize_select", "source_relation"]
+__all__ = ["ROW", "normalize_select", "number_rows", "source_relation"]
 
 ROW = "__row"
 _FAST_DECIMAL = "DECIMAL(18, 10)"
@@ -22,12 +22,14 @@ def ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def source_relation(item: InputFile, header: list[str]) -> str:
+def source_relation(item: InputFile, header: list[str], *, numbered: bool = True) -> str:
     """A relation with ``__row`` (1-based data row) and every column as VARCHAR ``c<i>``.
 
     CSV is read with an explicit dialect and all-VARCHAR columns, so typing is done
     (and errors are located) by :func:`normalize_select`; literal ``NULL`` and empty
-    fields are nulls.
+    fields are nulls. Numbering CSV rows takes a streaming window, which runs the whole
+    query on one thread; with ``numbered=False`` ``__row`` is 0 and the query runs in
+    parallel (see :func:`number_rows`).
     """
     path = lit(str(item.path))
     if item.format is FileFormat.PARQUET:
@@ -43,7 +45,22 @@ def source_relation(item: InputFile, header: list[str]) -> str:
         f"escape = '\"', columns = {columns}, nullstr = ['NULL', ''], "
         f"compression = '{compression}', strict_mode = true)"
     )
-    return f"(SELECT CAST(row_number() OVER () AS BIGINT) AS {ROW}, * FROM {reader})"
+    # Unnumbered rows are row 0 (never NULL: error(NULL) would not raise).
+    number = "row_number() OVER ()" if numbered else "0"
+    return f"(SELECT CAST({number} AS BIGINT) AS {ROW}, * FROM {reader})"
+
+
+def number_rows(staged: str) -> str:
+    """SELECT of a Parquet file staged from an unnumbered relation, with ``x_SourceRow`` set.
+
+    DuckDB writes rows in input order (``preserve_insertion_order``), so a row's
+    position in the staged file is its data row in the source file.
+    """
+    return (
+        "SELECT * EXCLUDE (file_row_number) "
+        "REPLACE (CAST(file_row_number + 1 AS BIGINT) AS x_SourceRow) "
+        f"FROM read_parquet({lit(staged)}, file_row_number = true)"
+    )
 
 
 def _fail(column: str, what: str, raw: str) -> str:
@@ -52,28 +69,32 @@ def _fail(column: str, what: str, raw: str) -> str:
 
 def _decimal(src: str, column: str) -> str:
     quoted = f"'\"' || {src} || '\"'"
+    # Parsing into 64-bit DECIMAL(18, 10) is several times faster than into the 128-bit
+    # storage type; text the fast type would round or overflow takes the exact path.
     fast = (
-        f"strpos({src}, 'e') = 0 AND strpos({src}, 'E') = 0 AND "
-        f"(strpos({src}, '.') = 0 OR length({src}) - strpos({src}, '.') <= 10) AND "
-        f"TRY_CAST({src} AS {_FAST_DECIMAL}) IS NOT NULL"
+        f"CASE WHEN strpos({src}, 'e') = 0 AND strpos({src}, 'E') = 0 AND "
+        f"(strpos({src}, '.') = 0 OR length({src}) - strpos({src}, '.') <= 10) "
+        f"THEN CAST(TRY_CAST({src} AS {_FAST_DECIMAL}) AS {MONEY_SQL_TYPE}) END"
     )
     exact = f"TRY_CAST({src} AS {MONEY_SQL_TYPE})"
     wide = f"TRY_CAST({src} AS DECIMAL(38, 24))"
     return (
-        f"CASE WHEN {src} IS NULL THEN NULL "
-        f"WHEN {fast} THEN CAST(CAST({src} AS {_FAST_DECIMAL}) AS {MONEY_SQL_TYPE}) "
+        f"CASE WHEN {src} IS NULL THEN NULL ELSE COALESCE({fast}, CASE "
         f"WHEN {exact} IS NULL THEN {_fail(column, 'cannot parse as a decimal number:', quoted)} "
         f"WHEN {wide} IS NOT NULL AND {wide} <> {exact} THEN "
         f"{_fail(column, 'has more than 18 decimal places:', quoted)} "
-        f"ELSE {exact} END"
+        f"ELSE {exact} END) END"
     )
 
 
 def _datetime(src: str, column: str) -> str:
     quoted = f"'\"' || {src} || '\"'"
+    # The two layouts FOCUS exports use parse with a fixed format first (about 10x
+    # faster than the general cast, which also handles offsets and fractions).
     return (
         f"CASE WHEN {src} IS NULL THEN NULL "
-        f"ELSE COALESCE(CAST(TRY_CAST({src} AS TIMESTAMPTZ) AS TIMESTAMP), "
+        f"ELSE COALESCE(try_strptime({src}, ['%Y-%m-%dT%H:%M:%SZ', '%Y-%m-%d %H:%M:%S']), "
+        f"CAST(TRY_CAST({src} AS TIMESTAMPTZ) AS TIMESTAMP), "
         f"{_fail(column, 'cannot parse as an ISO 8601 date/time:', quoted)}) END"
     )
 
@@ -87,6 +108,24 @@ def _json(src: str, column: str) -> str:
     )
 
 
+def _tags_object(src: str) -> str:
+    """The ``__tags`` map of a Tags cell; NULL unless a JSON object with unique keys."""
+    keys = f"json_keys({src})"
+    return (
+        f"CASE WHEN json_valid({src}) AND json_type({src}) = 'OBJECT' "
+        f"AND length({keys}) = length(list_distinct({keys})) "
+        f"THEN CAST(CAST({src} AS JSON) AS MAP(VARCHAR, VARCHAR)) END"
+    )
+
+
+def _tags(src: str) -> str:
+    quoted = f"'\"' || {src} || '\"'"
+    return (
+        f"CASE WHEN {src} IS NULL THEN NULL WHEN {_TAGS} IS NOT NULL THEN {src} "
+        f"ELSE {_fail('Tags', 'is not a JSON object with unique keys:', quoted)} END"
+    )
+
+
 def _enum(src: str, column: str) -> str:
     arms = " ".join(
         f"WHEN {lit(''.join(ch for ch in v.lower() if ch.isalnum()))} THEN {lit(v)}"
@@ -95,17 +134,24 @@ def _enum(src: str, column: str) -> str:
     return f"CASE regexp_replace(lower({src}), '[^a-z0-9]', '', 'g') {arms} ELSE {src} END"
 
 
-def _tags_map(src: str | None) -> str:
-    if src is None:
-        return "CAST(MAP {} AS MAP(VARCHAR, VARCHAR))"
-    raw = f"CAST(CAST({src} AS JSON) AS MAP(VARCHAR, VARCHAR))"
-    # Keys are trimmed and lower-cased; when two keys collide the first one wins.
+_TAGS = "__tags"
+_EMPTY_TAGS = "CAST(MAP {} AS MAP(VARCHAR, VARCHAR))"
+
+
+def _tags_map(present: bool) -> str:
+    """``x_TagsNormalized`` from the ``__tags`` map (see :func:`normalize_select`)."""
+    if not present:
+        return _EMPTY_TAGS
+    # Keys are trimmed and lower-cased; when two keys collide the first one wins. Maps
+    # whose keys are all normalized already (the usual case) are kept as they are.
     return (
-        f"CASE WHEN {src} IS NULL THEN CAST(MAP {{}} AS MAP(VARCHAR, VARCHAR)) ELSE "
+        f"CASE WHEN {_TAGS} IS NULL THEN {_EMPTY_TAGS} "
+        f"WHEN list_bool_and(list_transform(map_keys({_TAGS}), k -> k = lower(trim(k)))) "
+        f"THEN {_TAGS} ELSE "
         f"map_from_entries(list_filter("
-        f"list_transform(map_entries({raw}), e -> {{'key': lower(trim(e.key)), "
+        f"list_transform(map_entries({_TAGS}), e -> {{'key': lower(trim(e.key)), "
         f"'value': e.value}}), "
-        f"(e, i) -> list_position(list_transform(map_keys({raw}), k -> lower(trim(k))), "
+        f"(e, i) -> list_position(list_transform(map_keys({_TAGS}), k -> lower(trim(k))), "
         f"e.key) = i)) END"
     )
 
@@ -130,6 +176,8 @@ def normalize_select(
             expr = _decimal(src, col.name)
         elif col.dtype is DataType.DATETIME:
             expr = _datetime(src, col.name)
+        elif col.name == "Tags":
+            expr = _tags(src)
         elif col.dtype is DataType.JSON:
             expr = _json(src, col.name)
         elif col.name in ALLOWED_VALUES:
@@ -144,7 +192,9 @@ def normalize_select(
         f"{lit(file)} AS x_SourceFile",
         f"{ROW} AS x_SourceRow",
         f"{lit(plan.version)} AS x_FocusVersion",
-        f"{_tags_map(None if tags is None else f'c{tags}')} AS x_TagsNormalized",
+        f"{_tags_map(tags is not None)} AS x_TagsNormalized",
     ]
     exprs += [f"c{index} AS {ident(name)}" for index, name in plan.extras]
+    if tags is not None:  # parse Tags once per row, for its check and x_TagsNormalized
+        relation = f"(SELECT *, {_tags_object(f'c{tags}')} AS {_TAGS} FROM {relation})"
     return "SELECT " + ",\n  ".join(exprs) + f"\nFROM {relation}"

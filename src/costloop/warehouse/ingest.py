@@ -12,13 +12,15 @@ next ingest.
 
 from __future__ import annotations
 
+import fcntl
 import getpass
 import json
 import re
 import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -26,12 +28,18 @@ from pathlib import Path
 
 import duckdb
 
-from costloop.connectors.files import InputFile, discover, file_digest, read_header
+from costloop.connectors.files import FileFormat, InputFile, discover, file_digest, read_header
 from costloop.connectors.focus import FocusPlan, plan_focus
 from costloop.core.errors import InputError
 from costloop.core.focus import CHARGES_COLUMNS
 from costloop.warehouse.connection import LAKE, Lake
-from costloop.warehouse.focus_sql import ident, lit, normalize_select, source_relation
+from costloop.warehouse.focus_sql import (
+    ident,
+    lit,
+    normalize_select,
+    number_rows,
+    source_relation,
+)
 from costloop.warehouse.validation import Issue, validate_stage
 
 __all__ = ["IngestResult", "SliceTotals", "ingest_focus"]
@@ -91,6 +99,7 @@ class IngestResult:
 
 _ROW_ERROR = re.compile(r"row (\d+) column (\S+): (.*)", re.S)
 _CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
+_FIELD_COUNT = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
 _GZ_ERROR = re.compile(r"gzip|GZIP|compress|inflate", re.S)
 
 
@@ -104,14 +113,16 @@ def _input_error(exc: duckdb.Error, item: InputFile, header: list[str]) -> Input
     m = _CSV_LINE.search(text)
     if m:
         line = int(m.group(1))
-        first = text.splitlines()
-        reason = next(
-            (ln for ln in first if "Expected" in ln or "Invalid" in ln or "unicode" in ln),
-            first[0],
-        )
+        # DuckDB puts the reason on the last line before its "Possible fixes" advice.
+        described = [ln.strip() for ln in text.split("Possible fixes")[0].splitlines()]
+        reason = next((ln for ln in reversed(described[2:]) if ln), "unreadable row")
+        counts = _FIELD_COUNT.search(text)
         if "unicode" in text:
             reason = "invalid UTF-8 byte sequence (save the file as UTF-8)"
-        return InputError(f"malformed CSV: {reason.strip()}", file=str(item.path), row=line - 1)
+        elif counts:
+            expected, found = counts.groups()
+            reason = f"the row has {found} fields but the header has {expected} columns"
+        return InputError(f"malformed CSV: {reason}", file=str(item.path), row=line - 1)
     if _GZ_ERROR.search(text):
         return InputError(
             f"corrupt or truncated gzip data: {text.splitlines()[0]}", file=str(item.path)
@@ -120,7 +131,12 @@ def _input_error(exc: duckdb.Error, item: InputFile, header: list[str]) -> Input
 
 
 def _poll_progress(
-    con: duckdb.DuckDBPyConnection, name: str, progress: Progress, done: threading.Event
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    progress: Progress,
+    done: threading.Event,
+    start: float,
+    span: float,
 ) -> None:
     while not done.wait(0.2):
         try:
@@ -128,7 +144,39 @@ def _poll_progress(
         except duckdb.Error:
             return
         if pct >= 0:
-            progress(name, min(pct / 100.0, 1.0))
+            progress(name, start + span * min(pct / 100.0, 1.0))
+
+
+@contextmanager
+def _tracked(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    progress: Progress | None,
+    start: float = 0.0,
+    span: float = 1.0,
+) -> Iterator[None]:
+    """Report the running query's progress as ``start .. start + span`` of the file."""
+    if progress is None:
+        yield
+        return
+    done = threading.Event()
+    poller = threading.Thread(
+        target=_poll_progress, args=(con, name, progress, done, start, span), daemon=True
+    )
+    poller.start()
+    try:
+        yield
+    finally:
+        done.set()
+        poller.join()
+
+
+def _copy(con: duckdb.DuckDBPyConnection, select: str, target: Path) -> None:
+    try:
+        con.execute(f"COPY ({select}) TO {lit(str(target))} (FORMAT parquet)")
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
 
 
 def _stage_file(
@@ -142,33 +190,51 @@ def _stage_file(
 ) -> tuple[FocusPlan, Path, list[str]]:
     header = read_header(item)
     plan = plan_focus(header, str(item.path))
-    select = normalize_select(
-        plan,
-        source_relation(item, header),
-        load_id=load_id,
-        source_name=source,
-        file=str(item.path.resolve()),
-    )
-    target = staging / f"{load_id}-{index:04d}.parquet"
-    done = threading.Event()
-    poller = None
-    if progress is not None:
-        poller = threading.Thread(
-            target=_poll_progress, args=(con, item.path.name, progress, done), daemon=True
+
+    def select(numbered: bool) -> str:
+        return normalize_select(
+            plan,
+            source_relation(item, header, numbered=numbered),
+            load_id=load_id,
+            source_name=source,
+            file=str(item.path.resolve()),
         )
-        poller.start()
+
+    target = staging / f"{load_id}-{index:04d}.parquet"
+    # CSV rows are numbered in a second, parallel pass over the staged Parquet: numbering
+    # them while reading would run normalization on one thread (about 2x slower).
+    two_pass = item.format is not FileFormat.PARQUET
+    first = target.with_suffix(".pass1.parquet") if two_pass else target
+    name = item.path.name
     try:
-        con.execute(f"COPY ({select}) TO {lit(str(target))} (FORMAT parquet)")
+        with _tracked(con, name, progress, 0.0, 0.85 if two_pass else 1.0):
+            _copy(con, select(numbered=not two_pass), first)
     except duckdb.Error as exc:
-        target.unlink(missing_ok=True)
-        raise _input_error(exc, item, header) from None
-    finally:
-        done.set()
-        if poller is not None:
-            poller.join()
+        error: duckdb.Error = exc
+        if two_pass and not _CSV_LINE.search(str(exc)):
+            error = _locate(con, select(numbered=True), target.with_suffix(".check.parquet"), exc)
+        raise _input_error(error, item, header) from None
+    if two_pass:
+        try:
+            with _tracked(con, name, progress, 0.85, 0.15):
+                _copy(con, number_rows(str(first)), target)
+        finally:
+            first.unlink(missing_ok=True)
     if progress is not None:
-        progress(item.path.name, 1.0)
+        progress(name, 1.0)
     return plan, target, header
+
+
+def _locate(
+    con: duckdb.DuckDBPyConnection, numbered: str, scratch: Path, original: duckdb.Error
+) -> duckdb.Error:
+    """Re-run a failed unnumbered staging with row numbers: the error then names the row."""
+    try:
+        _copy(con, numbered, scratch)
+    except duckdb.Error as located:
+        return located
+    scratch.unlink(missing_ok=True)
+    return original
 
 
 def _slice_totals(
@@ -219,6 +285,25 @@ def _remove_orphans(con: duckdb.DuckDBPyConnection, staging: Path) -> None:
             path.unlink(missing_ok=True)
 
 
+@contextmanager
+def _staging_area(con: duckdb.DuckDBPyConnection, staging: Path) -> Iterator[None]:
+    """Hold the staging folder for one ingest, first removing orphans if no one else does.
+
+    Every ingest holds a shared lock on ``staging/.lock`` until its files are
+    registered, so the unregistered files of a running ingest are never taken for
+    orphans; the kernel drops the lock of a killed process.
+    """
+    with (staging / ".lock").open("a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pass  # another ingest is running: its staged files are not orphans
+        else:
+            _remove_orphans(con, staging)
+        fcntl.flock(lock, fcntl.LOCK_SH)
+        yield
+
+
 def ingest_focus(
     lake: Lake,
     paths: Sequence[Path],
@@ -239,15 +324,26 @@ def ingest_focus(
     staging = lake.paths.data / "staging"
     staging.mkdir(parents=True, exist_ok=True)
     user = loaded_by or getpass.getuser()
-    with lake.connect(read_only=False) as con, ThreadPoolExecutor(max_workers=1) as pool:
-        _remove_orphans(con, staging)
+    with (
+        lake.connect(read_only=False) as con,
+        _staging_area(con, staging),
+        ThreadPoolExecutor(max_workers=1) as pool,
+    ):
         digests: list[Future[str]] = [pool.submit(file_digest, item) for item in items]
         staged_paths: list[Path] = []
         try:
             source_totals: dict[tuple[str, datetime], tuple[int, Decimal, Decimal]] = {}
             extras: dict[str, None] = {}
             for index, item in enumerate(items):
-                plan, target, _ = _stage_file(con, item, staging, load_id, source, index, progress)
+                try:
+                    plan, target, _ = _stage_file(
+                        con, item, staging, load_id, source, index, progress
+                    )
+                except InputError:
+                    # A truncated gzip stream surfaces in DuckDB as a malformed last row;
+                    # the digest check names the real cause.
+                    digests[index].result()
+                    raise
                 staged_paths.append(target)
                 sha = digests[index].result()
                 _check_keys(con, target, str(item.path))
@@ -286,8 +382,8 @@ def _commit(
     extras: list[str],
     user: str,
 ) -> None:
-    known = {c for c, _ in CHARGES_COLUMNS} | {
-        r[0]
+    known = {c.lower() for c, _ in CHARGES_COLUMNS} | {
+        r[0].lower()
         for r in con.execute(
             "SELECT column_name FROM duckdb_columns() "
             "WHERE database_name = ? AND table_name = 'charges'",
@@ -309,21 +405,29 @@ def _commit(
     con.execute("BEGIN")
     try:
         for name in extras:
-            if name not in known:
+            if name.lower() not in known:  # DuckDB column names are case-insensitive
                 con.execute(f"ALTER TABLE charges ADD COLUMN {ident(name)} VARCHAR")
-        replaced: dict[tuple[str, datetime], int] = {}
-        for account, period in source_totals:
-            row = con.execute(
-                'DELETE FROM charges WHERE "x_SourceName" = ? AND "BillingAccountId" = ? '
-                'AND "BillingPeriodStart" = ?',
-                [source, account, period],
-            ).fetchone()
-            replaced[(account, period)] = int(row[0]) if row else 0
-            con.execute(
-                "DELETE FROM loads WHERE kind = 'charges' AND source = ? "
-                "AND billing_account_id = ? AND billing_period_start = ?",
-                [source, account, period],
-            )
+        # One statement per kind for all slices: each DuckLake statement costs a catalog
+        # round trip, and a year of monthly files for a few accounts has dozens of slices.
+        keys = sorted(source_totals)
+        slice_keys = [source, [k[0] for k in keys], [k[1] for k in keys]]
+        in_slices = "IN (SELECT unnest(?::VARCHAR[]), unnest(?::TIMESTAMP[]))"
+        in_charges = (
+            f'FROM charges WHERE "x_SourceName" = ? '
+            f'AND ("BillingAccountId", "BillingPeriodStart") {in_slices}'
+        )
+        replaced: dict[tuple[str, datetime], int] = dict.fromkeys(keys, 0)
+        for account, period, count in con.execute(
+            f'SELECT "BillingAccountId", "BillingPeriodStart", count(*) {in_charges} GROUP BY ALL',
+            slice_keys,
+        ).fetchall():
+            replaced[(account, period)] = int(count)
+        con.execute(f"DELETE {in_charges}", slice_keys)
+        con.execute(
+            "DELETE FROM loads WHERE kind = 'charges' AND source = ? "
+            f"AND (billing_account_id, billing_period_start) {in_slices}",
+            slice_keys,
+        )
         for staged in result.files:
             con.execute(
                 f"CALL ducklake_add_data_files({lit(LAKE)}, 'charges', "
@@ -344,27 +448,33 @@ def _commit(
                     f"{n} rows / {src_billed} billed read, {s_n} rows / {billed} billed stored"
                 )
             result.slices.append(totals)
-            con.execute(
-                "INSERT INTO loads VALUES (?, 'charges', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        _insert_rows(
+            con,
+            "loads",
+            [
                 [
                     result.load_id,
+                    "charges",
                     source,
-                    key[0],
-                    key[1],
+                    t.billing_account_id,
+                    t.billing_period_start,
                     files_json,
-                    s_n,
-                    totals.replaced_rows,
-                    src_billed,
-                    billed,
-                    src_eff,
-                    eff,
+                    t.rows,
+                    t.replaced_rows,
+                    t.source_billed_cost,
+                    t.billed_cost,
+                    t.source_effective_cost,
+                    t.effective_cost,
                     now,
                     user,
-                ],
-            )
-        for issue in result.issues:
-            con.execute(
-                "INSERT INTO load_issues VALUES (?, ?, ?, ?, ?, ?, ?)",
+                ]
+                for t in result.slices
+            ],
+        )
+        _insert_rows(
+            con,
+            "load_issues",
+            [
                 [
                     result.load_id,
                     issue.file,
@@ -373,9 +483,19 @@ def _commit(
                     issue.violations,
                     json.dumps(list(issue.first_rows)),
                     issue.message,
-                ],
-            )
+                ]
+                for issue in result.issues
+            ],
+        )
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
+
+
+def _insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[list[object]]) -> None:
+    """Insert rows with one statement (one DuckLake catalog round trip)."""
+    if rows:
+        one = "(" + ", ".join("?" * len(rows[0])) + ")"
+        values = ", ".join([one] * len(rows))
+        con.execute(f"INSERT INTO {table} VALUES {values}", [v for row in rows for v in row])

@@ -9,6 +9,7 @@ from costloop.core.errors import InputError
 from costloop.core.focus import (
     COLUMNS,
     COLUMNS_BY_NAME,
+    LINEAGE_COLUMNS,
     RENAMES,
     Level,
     detect_version,
@@ -53,7 +54,9 @@ def plan_focus(columns: list[str], file: str) -> FocusPlan:
     source: dict[str, int] = {}
     renamed: dict[str, str] = {}
     extras: list[tuple[int, str]] = []
-    used_x: set[str] = set()
+    # Column names are case-insensitive in DuckDB; lineage names are costloop's own (a
+    # re-ingested export of `charges` carries them), so extras never take either.
+    taken = {c.lower() for c in COLUMNS_BY_NAME} | {c.lower() for c, _ in LINEAGE_COLUMNS}
     exact = set(columns)
     for index, name in enumerate(columns):
         if name in COLUMNS_BY_NAME:
@@ -63,9 +66,9 @@ def plan_focus(columns: list[str], file: str) -> FocusPlan:
             renamed[name] = RENAMES[name]
         else:
             x = _x_name(name)
-            while x in used_x or x in COLUMNS_BY_NAME:
+            while x.lower() in taken:
                 x += "_"
-            used_x.add(x)
+            taken.add(x.lower())
             extras.append((index, x))
     # FOCUS 1.3 deprecates ProviderName/PublisherName in favour of ServiceProviderName.
     if "ServiceProviderName" in source:
