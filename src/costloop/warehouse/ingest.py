@@ -423,11 +423,6 @@ def _commit(
         ).fetchall():
             replaced[(account, period)] = int(count)
         con.execute(f"DELETE {in_charges}", slice_keys)
-        con.execute(
-            "DELETE FROM loads WHERE kind = 'charges' AND source = ? "
-            f"AND (billing_account_id, billing_period_start) {in_slices}",
-            slice_keys,
-        )
         for staged in result.files:
             con.execute(
                 f"CALL ducklake_add_data_files({lit(LAKE)}, 'charges', "
