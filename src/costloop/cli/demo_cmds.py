@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
 import time
 from collections import defaultdict
 from decimal import Decimal
@@ -120,7 +123,17 @@ def _summary(run: DemoRun, seconds: float) -> None:
     )
     console.rule("[bold]Where to look")
     console.print(f"HTML report   {run.report}")
-    console.print(f'Workspace     {ws.root}  (try: costloop sql -w {ws.root} "SELECT ...")')
+    exe = "costloop" if shutil.which("costloop") else os.path.relpath(sys.argv[0])
+    console.print(f"Workspace     {ws.root}")
+    console.print(
+        f"Try           {exe} report showback -w {ws.root}\n"
+        f"              {exe} opportunities -w {ws.root}\n"
+        f'              {exe} sql -w {ws.root} "SELECT ServiceName, sum(EffectiveCost) '
+        f'FROM charges GROUP BY 1 ORDER BY 2 DESC LIMIT 10"',
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
     console.print(f"Demo estate   {run.estate}  (FOCUS files, inventory, Terraform repo)")
     console.print(f"Done in {seconds:.0f} s.")
 
