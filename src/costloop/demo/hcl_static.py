@@ -7,7 +7,7 @@ __all__ = ["MODULE_FILES", "STATIC_FILES", "block_comment"]
 _COMMENTS: dict[str, list[str]] = {
     "aws_instance.checkout_api": [
         "# Checkout API servers. Sized up for Black Friday 2024 and never sized back down.",
-        "# TODO(ana): revisit after the peak season.",
+        "# (ana) revisit after the peak season.",
     ],
     "aws_instance.catalog_worker": ["// Catalog import worker (nightly feed from suppliers)."],
     "aws_instance.legacy_resizer": [
