@@ -187,6 +187,17 @@ def _gzip_not_gzip(focus: Any, d: Path) -> Path:
     return path
 
 
+def _currency_differs_across_files(focus: Any, d: Path) -> Path:
+    folder = d / "exports"
+    folder.mkdir()
+    focus.csv(folder / "a.csv", focus.rows(("444444444444",), ("2024-09",)))
+    euro = focus.rows(("444444444444",), ("2024-09",), seed=8)
+    for row in euro:
+        row["BillingCurrency"] = "EUR"
+    focus.csv(folder / "b.csv", euro)
+    return folder
+
+
 def _unknown_extension(focus: Any, d: Path) -> Path:
     return focus.csv(d / "bill.txt", focus.rows())
 
@@ -212,6 +223,15 @@ LIBRARY_CASES: dict[str, Case] = {
         "is not a JSON object with unique keys",
         8,
         "Tags",
+    ),
+    "mixed-currency-in-a-slice": Case(
+        lambda f, d: _with(f, d / "bill.csv", 3, BillingCurrency="EUR"),
+        "mixes currencies USD and EUR",
+        3,
+        "BillingCurrency",
+    ),
+    "mixed-currency-across-files": Case(
+        _currency_differs_across_files, "mixes currencies USD in", 1, "BillingCurrency"
     ),
     "utf-16": Case(_utf16, "UTF-16"),
     "corrupt-parquet": Case(_corrupt_parquet, "not a readable Parquet file"),

@@ -12,6 +12,7 @@ next ingest.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import getpass
 import json
@@ -30,7 +31,7 @@ import duckdb
 
 from costloop.connectors.files import FileFormat, InputFile, discover, file_digest, read_header
 from costloop.connectors.focus import FocusPlan, plan_focus
-from costloop.core.errors import InputError
+from costloop.core.errors import CostloopError, InputError
 from costloop.core.focus import CHARGES_COLUMNS
 from costloop.warehouse.connection import LAKE, Lake
 from costloop.warehouse.focus_sql import (
@@ -42,7 +43,7 @@ from costloop.warehouse.focus_sql import (
 )
 from costloop.warehouse.validation import Issue, validate_stage
 
-__all__ = ["IngestResult", "SliceTotals", "ingest_focus"]
+__all__ = ["ConcurrentLoadError", "IngestResult", "SliceTotals", "ingest_focus"]
 
 Progress = Callable[[str, float], None]
 """Called with (file name, fraction done 0..1) while a file is read."""
@@ -273,6 +274,40 @@ def _check_keys(con: duckdb.DuckDBPyConnection, stage: Path, file: str) -> None:
         raise InputError("file has a header but no data rows", file=file)
 
 
+def _check_currency(
+    con: duckdb.DuckDBPyConnection,
+    stage: Path,
+    file: str,
+    seen: dict[tuple[str, datetime], tuple[str, str]],
+) -> None:
+    """One currency per (billing account, billing period), within and across files.
+
+    A billing account is invoiced in one currency, and totals of mixed currencies
+    would be meaningless, so a mix is refused (``seen`` carries earlier files' slices).
+    """
+    rows = con.execute(
+        'SELECT "BillingAccountId", "BillingPeriodStart", "BillingCurrency", '
+        "min(x_SourceRow) AS first_row "
+        f"FROM read_parquet({lit(str(stage))}) GROUP BY ALL ORDER BY first_row"
+    ).fetchall()
+    for account, period, currency, first_row in rows:
+        key = (account, period)
+        if key not in seen:
+            seen[key] = (currency, file)
+            continue
+        earlier, where = seen[key]
+        if currency != earlier:
+            origin = "" if where == file else f" in {where}"
+            raise InputError(
+                f"billing account {account} period {period:%Y-%m} mixes currencies "
+                f"{earlier}{origin} and {currency}; a billing account is invoiced in one "
+                "currency",
+                file=file,
+                row=int(first_row),
+                column="BillingCurrency",
+            )
+
+
 def _remove_orphans(con: duckdb.DuckDBPyConnection, staging: Path) -> None:
     registered = {
         Path(r[0]).name
@@ -334,6 +369,7 @@ def ingest_focus(
         try:
             source_totals: dict[tuple[str, datetime], tuple[int, Decimal, Decimal]] = {}
             extras: dict[str, None] = {}
+            currencies: dict[tuple[str, datetime], tuple[str, str]] = {}
             for index, item in enumerate(items):
                 try:
                     plan, target, _ = _stage_file(
@@ -347,6 +383,7 @@ def ingest_focus(
                 staged_paths.append(target)
                 sha = digests[index].result()
                 _check_keys(con, target, str(item.path))
+                _check_currency(con, target, str(item.path), currencies)
                 totals = _slice_totals(con, f"read_parquet({lit(str(target))})")
                 for key, (n, billed, effective) in totals.items():
                     prev = source_totals.get(key, (0, Decimal(0), Decimal(0)))
@@ -482,10 +519,24 @@ def _commit(
                 for issue in result.issues
             ],
         )
-        con.execute("COMMIT")
+        try:
+            con.execute("COMMIT")
+        except duckdb.TransactionException as exc:
+            raise ConcurrentLoadError(
+                "another ingest committed changes to the same data while this one ran; "
+                f"nothing was written, run the ingest again ({str(exc).splitlines()[0]})"
+            ) from None
     except BaseException:
-        con.execute("ROLLBACK")
+        with contextlib.suppress(duckdb.Error):  # a failed COMMIT already ended it
+            con.execute("ROLLBACK")
         raise
+
+
+class ConcurrentLoadError(CostloopError):
+    """A concurrent ingest won the commit race; running again will succeed."""
+
+    exit_code = 1
+    retryable = True
 
 
 def _insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[list[object]]) -> None:
