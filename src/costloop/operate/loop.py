@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 
 from costloop.core.findings import Finding
 from costloop.detectors import run_detectors
@@ -95,8 +94,3 @@ def verify(ws: Workspace, *, now: datetime | None = None) -> list[VerifyOutcome]
             now=now or datetime.now(UTC).replace(tzinfo=None),
             settle_days=ws.config.int_("verify.settle_days"),
         )
-
-
-def total(values: list[Decimal]) -> Decimal:
-    """Exact sum."""
-    return sum(values, Decimal(0))
