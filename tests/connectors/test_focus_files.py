@@ -91,13 +91,21 @@ def test_bad_headers(tmp_path: Path, data: bytes, says: str) -> None:
 
 
 def test_discover_expands_folders_in_path_order(tmp_path: Path) -> None:
-    for name in ("b/2.csv.gz", "a/1.parquet", "c.csv", "notes.txt", "b/x.json"):
+    for name in (
+        "b/2.csv.gz",
+        "a/1.parquet",
+        "c.csv",
+        "notes.txt",
+        "b/x.json",
+        "b/cur-Manifest.json",
+    ):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("x")
     found = discover([tmp_path])
     assert [(f.path.relative_to(tmp_path).as_posix(), f.format) for f in found] == [
         ("a/1.parquet", FileFormat.PARQUET),
         ("b/2.csv.gz", FileFormat.CSV_GZIP),
+        ("b/x.json", FileFormat.JSONL),
         ("c.csv", FileFormat.CSV),
     ]
     (tmp_path / "empty").mkdir()

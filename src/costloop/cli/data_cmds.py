@@ -63,11 +63,41 @@ def _render_ingest(result: IngestResult) -> None:
             rows,
         )
     )
+    if result.measures:
+        console.print(
+            table(
+                "Native totals vs FOCUS totals",
+                [
+                    "format",
+                    "billing account",
+                    "period",
+                    "native measure",
+                    "native total",
+                    "FOCUS column",
+                    "FOCUS total",
+                    "equal",
+                ],
+                [
+                    [
+                        m.format,
+                        m.billing_account_id,
+                        f"{m.billing_period_start:%Y-%m}",
+                        m.native,
+                        decimal_text(m.native_total),
+                        m.focus,
+                        decimal_text(m.focus_total),
+                        "[green]yes[/]" if m.reconciled else "[red]NO[/]",
+                    ]
+                    for m in result.measures
+                ],
+            )
+        )
     for f in result.files:
         extra = f" renamed {f.plan.renamed}" if f.plan.renamed else ""
-        console.print(
-            f"  {f.item.path}: FOCUS {f.plan.version}, {f.rows:,} rows{extra}", highlight=False
-        )
+        kind = f"FOCUS {f.plan.version}" if f.format == "focus" else f"{f.format} → FOCUS 1.2"
+        console.print(f"  {f.item.path}: {kind}, {f.rows:,} rows{extra}", highlight=False)
+        for note in f.notes:
+            console.print(f"    note: {note}", highlight=False)
     if result.issues:
         console.print(
             table(
@@ -93,8 +123,17 @@ def _render_ingest(result: IngestResult) -> None:
 
 def ingest(
     paths: Annotated[
-        list[Path], typer.Argument(help="Files or folders (.csv, .csv.gz, .parquet).")
+        list[Path],
+        typer.Argument(help="Files or folders (.csv, .csv.gz, .parquet, .json/.jsonl)."),
     ],
+    file_format: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="Bill format instead of detection: focus, or a native format "
+            "(see `costloop sources`).",
+        ),
+    ] = None,
     source: Annotated[str, typer.Option(help="Source name; part of the load key.")] = "default",
     strict: Annotated[
         bool | None,
@@ -103,18 +142,20 @@ def ingest(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """Load billing (FOCUS 1.0–1.3), inventory, utilization or business-metric files.
+    """Load bills (FOCUS 1.0–1.3 or native AWS/Azure/GCP/OCI exports), inventory,
+    utilization or business-metric files.
 
-    FOCUS loads are keyed by (source, billing account, billing period): loading a
-    restated period again replaces exactly that slice. The kind of each file is
-    detected from its columns.
+    Bill loads are keyed by (source, billing account, billing period): loading a
+    restated period again replaces exactly that slice. The kind and format of each
+    file are detected from its columns; native exports are converted to FOCUS 1.2 and
+    their native totals must equal the FOCUS totals.
     """
     ws = open_workspace(workspace)
     items = discover(paths)
     billing: list[tuple[InputFile, str | None]] = []
     others: list[tuple[InputFile, str | None]] = []
     for item in items:
-        kind = detect_dataset(read_header(item))
+        kind = None if file_format else detect_dataset(read_header(item))
         (others if kind else billing).append((item, kind))
     out: dict[str, object] = {"loads": [], "datasets": []}
     if billing:
@@ -126,7 +167,31 @@ def ingest(
                 source=source,
                 strict=ws.config.bool_("ingest.strict") if strict is None else strict,
                 progress=progress,
+                file_format=file_format,
             )
+        out["files"] = [
+            {
+                "path": str(f.item.path),
+                "format": f.format,
+                "focus_version": f.plan.version,
+                "rows": f.rows,
+                "notes": list(f.notes),
+            }
+            for f in result.files
+        ]
+        out["reconciliation"] = [
+            {
+                "format": m.format,
+                "billing_account_id": m.billing_account_id,
+                "billing_period_start": m.billing_period_start,
+                "native_measure": m.native,
+                "native_total": m.native_total,
+                "focus_column": m.focus,
+                "focus_total": m.focus_total,
+                "reconciled": m.reconciled,
+            }
+            for m in result.measures
+        ]
         out["loads"] = [
             {
                 "source": s.source,

@@ -6,16 +6,26 @@ import csv
 import gzip
 import hashlib
 import io
+import json
 import zlib
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from costloop.core.errors import InputError
 
-__all__ = ["FileFormat", "InputFile", "discover", "file_digest", "read_header"]
+__all__ = [
+    "FileFormat",
+    "InputFile",
+    "discover",
+    "file_digest",
+    "json_columns",
+    "nested_parquet_columns",
+    "read_header",
+]
 
 _CHUNK = 1 << 20
 
@@ -26,6 +36,18 @@ class FileFormat(StrEnum):
     CSV = "csv"
     CSV_GZIP = "csv.gz"
     PARQUET = "parquet"
+    JSONL = "jsonl"
+    JSONL_GZIP = "jsonl.gz"
+
+    @property
+    def gzipped(self) -> bool:
+        """Whether the file is gzip-compressed."""
+        return self in (FileFormat.CSV_GZIP, FileFormat.JSONL_GZIP)
+
+    @property
+    def is_json(self) -> bool:
+        """Whether the file holds JSON lines (one object per line)."""
+        return self in (FileFormat.JSONL, FileFormat.JSONL_GZIP)
 
 
 @dataclass(frozen=True)
@@ -49,11 +71,22 @@ def _format_of(path: Path) -> FileFormat | None:
         return FileFormat.CSV
     if name.endswith(".parquet"):
         return FileFormat.PARQUET
+    if name.endswith((".json.gz", ".jsonl.gz", ".ndjson.gz")):
+        return FileFormat.JSONL_GZIP
+    if name.endswith((".json", ".jsonl", ".ndjson")):
+        return FileFormat.JSONL
     return None
+
+
+def _is_manifest(path: Path) -> bool:
+    """Export manifests (AWS CUR ``*-Manifest.json``, Azure ``manifest.json``) hold no charges."""
+    return path.name.lower().endswith("manifest.json")
 
 
 def discover(paths: list[Path]) -> list[InputFile]:
     """Expand files and folders (recursively) into input files, sorted by path.
+
+    Inside folders, export manifests (``*manifest.json``) are skipped.
 
     Raises:
         InputError: a path does not exist, a named file has an unknown extension,
@@ -67,16 +100,19 @@ def discover(paths: list[Path]) -> list[InputFile]:
             inside = [
                 InputFile(p, fmt)
                 for p in sorted(path.rglob("*"))
-                if p.is_file() and (fmt := _format_of(p)) is not None
+                if p.is_file() and (fmt := _format_of(p)) is not None and not _is_manifest(p)
             ]
             if not inside:
-                raise InputError("folder holds no .csv, .csv.gz or .parquet file", file=str(path))
+                raise InputError(
+                    "folder holds no .csv, .csv.gz, .parquet or .json(l) file", file=str(path)
+                )
             found.extend(inside)
         else:
             fmt = _format_of(path)
             if fmt is None:
                 raise InputError(
-                    "unknown file type (expected .csv, .csv.gz or .parquet)", file=str(path)
+                    "unknown file type (expected .csv, .csv.gz, .parquet or .json/.jsonl)",
+                    file=str(path),
                 )
             found.append(InputFile(path, fmt))
     return found
@@ -117,10 +153,12 @@ def read_header(item: InputFile) -> list[str]:
             names = list(pq.read_schema(item.path).names)
         except Exception as exc:  # pyarrow raises several types for corrupt files
             raise InputError(f"not a readable Parquet file: {exc}", file=file) from None
+    elif item.format.is_json:
+        names = json_columns(item)
     else:
         if item.size == 0:
             raise InputError("file is empty", file=file)
-        opener = gzip.open if item.format is FileFormat.CSV_GZIP else open
+        opener = gzip.open if item.format.gzipped else open
         with opener(item.path, "rb") as f:
             raw = _first_line(f, file)
         text = _decode_header(raw, file).rstrip("\r\n")
@@ -140,6 +178,71 @@ def read_header(item: InputFile) -> list[str]:
     return [n.strip() for n in names]
 
 
+JSON_SAMPLE_LINES = 10_000
+"""JSON lines files: the columns are the union of the keys of this many first lines."""
+
+
+def _flatten(value: object, prefix: str, out: dict[str, None]) -> None:
+    if isinstance(value, dict) and value:
+        for key, inner in value.items():
+            _flatten(inner, f"{prefix}.{key}" if prefix else str(key), out)
+    else:
+        out[prefix] = None
+
+
+def json_columns(item: InputFile) -> list[str]:
+    """Dotted column names of a JSON lines file (nested objects flattened: ``a.b``).
+
+    Arrays and scalars are leaves; the names are the union, in order of first
+    appearance, over the first :data:`JSON_SAMPLE_LINES` lines.
+
+    Raises:
+        InputError: empty file, a line that is not a JSON object, bad encoding.
+    """
+    file = str(item.path)
+    if item.size == 0:
+        raise InputError("file is empty", file=file)
+    names: dict[str, None] = {}
+    opener = gzip.open if item.format.gzipped else open
+    try:
+        with opener(item.path, "rt", encoding="utf-8-sig") as f:
+            for number, line in enumerate(f, start=1):
+                if number > JSON_SAMPLE_LINES:
+                    break
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise InputError(
+                        f"line is not valid JSON: {exc.msg}", file=file, row=number
+                    ) from None
+                if not isinstance(record, dict):
+                    raise InputError("line is not a JSON object", file=file, row=number)
+                for key, value in record.items():
+                    _flatten(value, str(key), names)
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not valid UTF-8 (byte {exc.start})", file=file) from None
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputError(f"cannot read: {exc}", file=file) from None
+    if not names:
+        raise InputError("file holds no JSON object", file=file)
+    return list(names)
+
+
+def nested_parquet_columns(item: InputFile) -> frozenset[str]:
+    """Names of a Parquet file's map, struct and list columns (read as JSON text)."""
+    schema = pq.read_schema(item.path)
+    return frozenset(
+        f.name
+        for f in schema
+        if pa.types.is_map(f.type)
+        or pa.types.is_struct(f.type)
+        or pa.types.is_list(f.type)
+        or pa.types.is_large_list(f.type)
+    )
+
+
 def file_digest(item: InputFile) -> str:
     """SHA-256 of the file's bytes; for gzip also verifies the stream is complete.
 
@@ -147,11 +250,7 @@ def file_digest(item: InputFile) -> str:
         InputError: a gzip file is truncated or corrupt.
     """
     digest = hashlib.sha256()
-    inflater = (
-        zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
-        if item.format is FileFormat.CSV_GZIP
-        else None
-    )
+    inflater = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16) if item.format.gzipped else None
     with item.path.open("rb") as f:
         while chunk := f.read(_CHUNK):
             digest.update(chunk)

@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
-from costloop.connectors.files import FileFormat, InputFile
+from costloop.connectors.files import FileFormat, InputFile, nested_parquet_columns
 from costloop.connectors.focus import FocusPlan
-from costloop.core.focus import ALLOWED_VALUES, COLUMNS, MONEY_SQL_TYPE, DataType
+from costloop.connectors.native import Conversion
+from costloop.connectors.sql import (
+    ROW,
+    datetime_expr,
+    decimal_expr,
+    fail,
+    ident,
+    json_object_expr,
+    lit,
+)
+from costloop.core.focus import ALLOWED_VALUES, COLUMNS, COLUMNS_BY_NAME, DataType
 
-__all__ = ["ROW", "normalize_select", "number_rows", "source_relation"]
-
-ROW = "__row"
-_FAST_DECIMAL = "DECIMAL(18, 10)"
-
-
-def lit(text: str) -> str:
-    """A single-quoted SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
-
-
-def ident(name: str) -> str:
-    """A double-quoted SQL identifier."""
-    return '"' + name.replace('"', '""') + '"'
+__all__ = [
+    "ROW",
+    "ident",
+    "lit",
+    "native_extras",
+    "native_select",
+    "normalize_select",
+    "number_rows",
+    "source_relation",
+]
 
 
 def source_relation(item: InputFile, header: list[str], *, numbered: bool = True) -> str:
@@ -33,13 +39,21 @@ def source_relation(item: InputFile, header: list[str], *, numbered: bool = True
     """
     path = lit(str(item.path))
     if item.format is FileFormat.PARQUET:
-        cols = ", ".join(f"CAST({ident(name)} AS VARCHAR) AS c{i}" for i, name in enumerate(header))
+        nested = nested_parquet_columns(item)
+        cols = ", ".join(
+            f"CAST(to_json({ident(name)}) AS VARCHAR) AS c{i}"
+            if name in nested
+            else f"CAST({ident(name)} AS VARCHAR) AS c{i}"
+            for i, name in enumerate(header)
+        )
         return (
             f"(SELECT CAST(file_row_number + 1 AS BIGINT) AS {ROW}, {cols} "
             f"FROM read_parquet({path}, file_row_number = true))"
         )
+    if item.format.is_json:
+        return _json_relation(item, header, numbered=numbered)
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
-    compression = "gzip" if item.format is FileFormat.CSV_GZIP else "none"
+    compression = "gzip" if item.format.gzipped else "none"
     reader = (
         f"read_csv({path}, header = true, auto_detect = false, delim = ',', quote = '\"', "
         f"escape = '\"', columns = {columns}, nullstr = ['NULL', ''], "
@@ -48,6 +62,26 @@ def source_relation(item: InputFile, header: list[str], *, numbered: bool = True
     # Unnumbered rows are row 0 (never NULL: error(NULL) would not raise).
     number = "row_number() OVER ()" if numbered else "0"
     return f"(SELECT CAST({number} AS BIGINT) AS {ROW}, * FROM {reader})"
+
+
+def _json_relation(item: InputFile, header: list[str], *, numbered: bool) -> str:
+    """JSON lines as ``c<i>`` VARCHAR columns: dotted names address nested fields."""
+    tops: dict[str, None] = {}
+    for name in header:
+        tops[name.split(".", 1)[0]] = None
+    columns = "{" + ", ".join(f"{lit(t)}: 'JSON'" for t in tops) + "}"
+    compression = "gzip" if item.format.gzipped else "uncompressed"
+    reader = (
+        f"read_json({lit(str(item.path))}, format = 'newline_delimited', records = true, "
+        f"columns = {columns}, compression = '{compression}')"
+    )
+    exprs = []
+    for i, name in enumerate(header):
+        top, _, rest = name.partition(".")
+        path = "$" + "".join(f'."{part}"' for part in rest.split(".")) if rest else "$"
+        exprs.append(f"json_extract_string({ident(top)}, {lit(path)}) AS c{i}")
+    number = "row_number() OVER ()" if numbered else "0"
+    return f"(SELECT CAST({number} AS BIGINT) AS {ROW}, {', '.join(exprs)} FROM {reader})"
 
 
 def number_rows(staged: str) -> str:
@@ -63,49 +97,16 @@ def number_rows(staged: str) -> str:
     )
 
 
-def _fail(column: str, what: str, raw: str) -> str:
-    return f"error(printf('row %d column %s: %s %s', {ROW}, {lit(column)}, {lit(what)}, {raw}))"
-
-
 def _decimal(src: str, column: str) -> str:
-    quoted = f"'\"' || {src} || '\"'"
-    # Parsing into 64-bit DECIMAL(18, 10) is several times faster than into the 128-bit
-    # storage type; text the fast type would round or overflow takes the exact path.
-    fast = (
-        f"CASE WHEN strpos({src}, 'e') = 0 AND strpos({src}, 'E') = 0 AND "
-        f"(strpos({src}, '.') = 0 OR length({src}) - strpos({src}, '.') <= 10) "
-        f"THEN CAST(TRY_CAST({src} AS {_FAST_DECIMAL}) AS {MONEY_SQL_TYPE}) END"
-    )
-    exact = f"TRY_CAST({src} AS {MONEY_SQL_TYPE})"
-    wide = f"TRY_CAST({src} AS DECIMAL(38, 24))"
-    return (
-        f"CASE WHEN {src} IS NULL THEN NULL ELSE COALESCE({fast}, CASE "
-        f"WHEN {exact} IS NULL THEN {_fail(column, 'cannot parse as a decimal number:', quoted)} "
-        f"WHEN {wide} IS NOT NULL AND {wide} <> {exact} THEN "
-        f"{_fail(column, 'has more than 18 decimal places:', quoted)} "
-        f"ELSE {exact} END) END"
-    )
+    return decimal_expr(src, column)
 
 
 def _datetime(src: str, column: str) -> str:
-    quoted = f"'\"' || {src} || '\"'"
-    # The two layouts FOCUS exports use parse with a fixed format first (about 10x
-    # faster than the general cast, which also handles offsets and fractions).
-    return (
-        f"CASE WHEN {src} IS NULL THEN NULL "
-        f"ELSE COALESCE(try_strptime({src}, ['%Y-%m-%dT%H:%M:%SZ', '%Y-%m-%d %H:%M:%S']), "
-        f"CAST(TRY_CAST({src} AS TIMESTAMPTZ) AS TIMESTAMP), "
-        f"{_fail(column, 'cannot parse as an ISO 8601 date/time:', quoted)}) END"
-    )
+    return datetime_expr(src, column, what="cannot parse as an ISO 8601 date/time:")
 
 
 def _json(src: str, column: str) -> str:
-    quoted = f"'\"' || {src} || '\"'"
-    return (
-        f"CASE WHEN {src} IS NULL THEN NULL "
-        f"WHEN json_valid({src}) AND json_type({src}) = 'OBJECT' THEN {src} "
-        f"ELSE {_fail(column, 'is not a JSON object:', quoted)} END"
-    )
+    return json_object_expr(src, column)
 
 
 def _tags_object(src: str) -> str:
@@ -122,7 +123,7 @@ def _tags(src: str) -> str:
     quoted = f"'\"' || {src} || '\"'"
     return (
         f"CASE WHEN {src} IS NULL THEN NULL WHEN {_TAGS} IS NOT NULL THEN {src} "
-        f"ELSE {_fail('Tags', 'is not a JSON object with unique keys:', quoted)} END"
+        f"ELSE {fail('Tags', 'is not a JSON object with unique keys:', quoted)} END"
     )
 
 
@@ -198,3 +199,49 @@ def normalize_select(
     if tags is not None:  # parse Tags once per row, for its check and x_TagsNormalized
         relation = f"(SELECT *, {_tags_object(f'c{tags}')} AS {_TAGS} FROM {relation})"
     return "SELECT " + ",\n  ".join(exprs) + f"\nFROM {relation}"
+
+
+def native_select(
+    conversion: Conversion,
+    relation: str,
+    *,
+    load_id: str,
+    source_name: str,
+    file: str,
+) -> str:
+    """SELECT producing the ``charges`` columns from a native conversion's output.
+
+    The conversion yields typed FOCUS columns; enumerations are canonicalized here
+    as for FOCUS files, and lineage is added (``x_SourceRow`` is the native row a
+    FOCUS row comes from; rows a conversion synthesizes share their origin's row).
+    """
+    produced = set(conversion.columns)
+    exprs: list[str] = []
+    for col in COLUMNS:
+        if col.name not in produced:
+            exprs.append(f"CAST(NULL AS {col.dtype.sql}) AS {ident(col.name)}")
+            continue
+        src = ident(col.name)
+        expr = _enum(src, col.name) if col.name in ALLOWED_VALUES else src
+        exprs.append(f"CAST({expr} AS {col.dtype.sql}) AS {ident(col.name)}")
+    has_tags = "Tags" in produced
+    exprs += [
+        f"{lit(load_id)} AS x_SourceId",
+        f"{lit(source_name)} AS x_SourceName",
+        f"{lit(file)} AS x_SourceFile",
+        f"CAST({ROW} AS BIGINT) AS x_SourceRow",
+        "'1.2' AS x_FocusVersion",
+        f"{_tags_map(has_tags)} AS x_TagsNormalized",
+    ]
+    exprs += [
+        f"CAST({ident(name)} AS VARCHAR) AS {ident(name)}" for name in native_extras(conversion)
+    ]
+    inner = f"({conversion.sql(relation)})"
+    if has_tags:
+        inner = f"(SELECT *, {_tags_object(ident('Tags'))} AS {_TAGS} FROM {inner})"
+    return "SELECT " + ",\n  ".join(exprs) + f"\nFROM {inner}"
+
+
+def native_extras(conversion: Conversion) -> list[str]:
+    """The ``x_`` columns a conversion adds to ``charges``."""
+    return [c for c in conversion.columns if c not in COLUMNS_BY_NAME and c != ROW]

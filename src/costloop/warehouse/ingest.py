@@ -31,19 +31,29 @@ import duckdb
 
 from costloop.connectors.files import FileFormat, InputFile, discover, file_digest, read_header
 from costloop.connectors.focus import FocusPlan, plan_focus
+from costloop.connectors.native import FORMATS, Header, NativeFormat, detect_format, get_format
 from costloop.core.errors import CostloopError, InputError
-from costloop.core.focus import CHARGES_COLUMNS
+from costloop.core.focus import CHARGES_COLUMNS, COLUMNS_BY_NAME
 from costloop.warehouse.connection import LAKE, Lake
 from costloop.warehouse.focus_sql import (
+    ROW,
     ident,
     lit,
+    native_extras,
+    native_select,
     normalize_select,
     number_rows,
     source_relation,
 )
 from costloop.warehouse.validation import Issue, validate_stage
 
-__all__ = ["ConcurrentLoadError", "IngestResult", "SliceTotals", "ingest_focus"]
+__all__ = [
+    "ConcurrentLoadError",
+    "IngestResult",
+    "MeasureCheck",
+    "SliceTotals",
+    "ingest_focus",
+]
 
 Progress = Callable[[str, float], None]
 """Called with (file name, fraction done 0..1) while a file is read."""
@@ -81,6 +91,26 @@ class StagedFile:
     path: Path
     sha256: str
     rows: int
+    format: str = "focus"
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MeasureCheck:
+    """A native cost measure's total vs the matching FOCUS total, for one slice."""
+
+    billing_account_id: str
+    billing_period_start: datetime
+    format: str
+    native: str
+    native_total: Decimal
+    focus: str
+    focus_total: Decimal
+
+    @property
+    def reconciled(self) -> bool:
+        """Whether the totals are equal to the last decimal place."""
+        return self.native_total == self.focus_total
 
 
 @dataclass
@@ -91,6 +121,7 @@ class IngestResult:
     files: list[StagedFile] = field(default_factory=list)
     slices: list[SliceTotals] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
+    measures: list[MeasureCheck] = field(default_factory=list)
 
     @property
     def rows(self) -> int:
@@ -180,6 +211,36 @@ def _copy(con: duckdb.DuckDBPyConnection, select: str, target: Path) -> None:
         raise
 
 
+NativeTotals = dict[tuple[str, str, datetime, str, str], Decimal]
+"""(format, account, period, native measure, FOCUS column) → total."""
+
+
+@dataclass
+class _Staged:
+    plan: FocusPlan
+    target: Path
+    format: str = "focus"
+    notes: tuple[str, ...] = ()
+    native: NativeTotals = field(default_factory=dict)
+    focus: NativeTotals = field(default_factory=dict)
+
+
+def _choose_format(header: list[str], item: InputFile, forced: str | None) -> NativeFormat | None:
+    """The native format of a file, or None for FOCUS."""
+    if forced == "focus":
+        return None
+    if forced is not None:
+        return get_format(forced)
+    native = detect_format(header, str(item.path))
+    if native is None:
+        return None
+    # A FOCUS export (e.g. AWS's FOCUS_1_2_AWS or Azure's FocusCost) is FOCUS even
+    # though it carries provider x_ columns.
+    if {"BilledCost", "ChargePeriodStart", "BillingAccountId"} <= set(header):
+        return None
+    return native
+
+
 def _stage_file(
     con: duckdb.DuckDBPyConnection,
     item: InputFile,
@@ -188,9 +249,24 @@ def _stage_file(
     source: str,
     index: int,
     progress: Progress | None,
-) -> tuple[FocusPlan, Path, list[str]]:
+    forced: str | None = None,
+) -> _Staged:
     header = read_header(item)
-    plan = plan_focus(header, str(item.path))
+    native = _choose_format(header, item, forced)
+    if native is not None:
+        return _stage_native(con, item, header, native, staging, load_id, source, index, progress)
+    try:
+        plan = plan_focus(header, str(item.path))
+    except InputError as exc:
+        if forced is None:
+            raise InputError(
+                f"{exc.detail}; nor is it a native export costloop recognises "
+                f"(formats: {', '.join(f.name for f in FORMATS)}; see `costloop sources`, "
+                "or name one with --format)",
+                file=exc.file,
+                column=exc.column,
+            ) from None
+        raise
 
     def select(numbered: bool) -> str:
         return normalize_select(
@@ -223,7 +299,110 @@ def _stage_file(
             first.unlink(missing_ok=True)
     if progress is not None:
         progress(name, 1.0)
-    return plan, target, header
+    return _Staged(plan, target)
+
+
+def _stage_native(
+    con: duckdb.DuckDBPyConnection,
+    item: InputFile,
+    header: list[str],
+    fmt: NativeFormat,
+    staging: Path,
+    load_id: str,
+    source: str,
+    index: int,
+    progress: Progress | None,
+) -> _Staged:
+    """Convert a native export to FOCUS and record its native totals.
+
+    Text inputs are first copied to an all-VARCHAR Parquet file in parallel; the
+    conversion then reads it with row numbers, so every FOCUS row keeps the number of
+    the native row it comes from.
+    """
+    conversion = fmt.convert(Header(header, str(item.path), fmt.key))
+    names = list(conversion.columns)
+    plan = FocusPlan(
+        "1.2",
+        {c: i for i, c in enumerate(names) if c in COLUMNS_BY_NAME},
+        extras=[(i, c) for i, c in enumerate(native_extras(conversion), start=len(names))],
+    )
+    target = staging / f"{load_id}-{index:04d}.parquet"
+    raw = target.with_suffix(".raw.parquet")
+    name = item.path.name
+    try:
+        if item.format is FileFormat.PARQUET:
+            relation = source_relation(item, header)
+        else:
+            try:
+                with _tracked(con, name, progress, 0.0, 0.5):
+                    _copy(
+                        con,
+                        f"SELECT * EXCLUDE ({ROW}) FROM "
+                        + source_relation(item, header, numbered=False),
+                        raw,
+                    )
+            except duckdb.Error as exc:
+                raise _input_error(exc, item, header) from None
+            relation = (
+                f"SELECT CAST(file_row_number + 1 AS BIGINT) AS {ROW}, * EXCLUDE (file_row_number) "
+                f"FROM read_parquet({lit(str(raw))}, file_row_number = true)"
+            )
+        select = native_select(
+            conversion,
+            relation,
+            load_id=load_id,
+            source_name=source,
+            file=str(item.path.resolve()),
+        )
+        try:
+            with _tracked(con, name, progress, 0.5, 0.4):
+                _copy(con, select, target)
+            native_rows = con.execute(conversion.totals_sql(relation)).fetchall()
+        except duckdb.Error as exc:
+            raise _input_error(exc, item, header) from None
+    finally:
+        raw.unlink(missing_ok=True)
+    staged = _Staged(plan, target, fmt.name, conversion.notes)
+    for row in native_rows:
+        account, period = row[0], row[1]
+        for i, m in enumerate(conversion.measures):
+            staged.native[(fmt.name, account, period, m.native, m.focus)] = Decimal(row[2 + i])
+    columns = sorted({m.focus for m in conversion.measures})
+    if columns:
+        sums = ", ".join(f"coalesce(sum({ident(c)}), 0)" for c in columns)
+        for row in con.execute(
+            f'SELECT "BillingAccountId", "BillingPeriodStart", {sums} '
+            f"FROM read_parquet({lit(str(target))}) GROUP BY ALL"
+        ).fetchall():
+            for m in conversion.measures:
+                key = (fmt.name, row[0], row[1], m.native, m.focus)
+                staged.focus[key] = Decimal(row[2 + columns.index(m.focus)])
+    if progress is not None:
+        progress(name, 1.0)
+    return staged
+
+
+def _reconcile_native(native: NativeTotals, focus: NativeTotals) -> list[MeasureCheck]:
+    """Compare native and FOCUS totals of every measure and slice (all files summed).
+
+    Raises:
+        InputError: a total differs; the load is refused.
+    """
+    checks = []
+    zero = Decimal(0)
+    for key in sorted(set(native) | set(focus), key=lambda k: (k[0], k[1], k[2], k[3])):
+        fmt, account, period, measure, column = key
+        check = MeasureCheck(
+            account, period, fmt, measure, native.get(key, zero), column, focus.get(key, zero)
+        )
+        if not check.reconciled:
+            raise InputError(
+                f"{fmt} conversion does not reconcile for billing account {account} period "
+                f"{period:%Y-%m}: native {measure} totals {check.native_total}, FOCUS "
+                f"{column} totals {check.focus_total}; nothing was loaded"
+            )
+        checks.append(check)
+    return checks
 
 
 def _locate(
@@ -347,8 +526,14 @@ def ingest_focus(
     strict: bool = False,
     progress: Progress | None = None,
     loaded_by: str | None = None,
+    file_format: str | None = None,
 ) -> IngestResult:
-    """Ingest FOCUS files or folders as one atomic load.
+    """Ingest FOCUS files or native exports (files or folders) as one atomic load.
+
+    Each file's format is detected from its columns unless ``file_format`` (``focus``
+    or a native format name) is given. Native exports are converted to FOCUS 1.2 and
+    their native cost totals must equal the FOCUS totals per billing account and
+    period, or nothing is loaded.
 
     Raises:
         InputError: bad input (file, row and column named); nothing is written.
@@ -370,17 +555,24 @@ def ingest_focus(
             source_totals: dict[tuple[str, datetime], tuple[int, Decimal, Decimal]] = {}
             extras: dict[str, None] = {}
             currencies: dict[tuple[str, datetime], tuple[str, str]] = {}
+            native_totals: NativeTotals = {}
+            focus_totals: NativeTotals = {}
             for index, item in enumerate(items):
                 try:
-                    plan, target, _ = _stage_file(
-                        con, item, staging, load_id, source, index, progress
+                    staged = _stage_file(
+                        con, item, staging, load_id, source, index, progress, file_format
                     )
                 except InputError:
                     # A truncated gzip stream surfaces in DuckDB as a malformed last row;
                     # the digest check names the real cause.
                     digests[index].result()
                     raise
+                plan, target = staged.plan, staged.target
                 staged_paths.append(target)
+                for measure, value in staged.native.items():
+                    native_totals[measure] = native_totals.get(measure, Decimal(0)) + value
+                for measure, value in staged.focus.items():
+                    focus_totals[measure] = focus_totals.get(measure, Decimal(0)) + value
                 sha = digests[index].result()
                 _check_keys(con, target, str(item.path))
                 _check_currency(con, target, str(item.path), currencies)
@@ -390,10 +582,19 @@ def ingest_focus(
                     source_totals[key] = (prev[0] + n, prev[1] + billed, prev[2] + effective)
                 result.issues += validate_stage(con, str(target), plan, str(item.path))
                 result.files.append(
-                    StagedFile(item, plan, target, sha, sum(t[0] for t in totals.values()))
+                    StagedFile(
+                        item,
+                        plan,
+                        target,
+                        sha,
+                        sum(t[0] for t in totals.values()),
+                        staged.format,
+                        staged.notes,
+                    )
                 )
                 for _, name in plan.extras:
                     extras[name] = None
+            result.measures = _reconcile_native(native_totals, focus_totals)
             if strict and result.issues:
                 first = result.issues[0]
                 raise InputError(
@@ -433,6 +634,7 @@ def _commit(
                 "path": str(f.item.path),
                 "sha256": f.sha256,
                 "format": f.item.format.value,
+                "source_format": f.format,
                 "focus_version": f.plan.version,
             }
             for f in result.files
@@ -501,6 +703,24 @@ def _commit(
                     user,
                 ]
                 for t in result.slices
+            ],
+        )
+        _insert_rows(
+            con,
+            "load_reconciliation",
+            [
+                [
+                    result.load_id,
+                    source,
+                    m.billing_account_id,
+                    m.billing_period_start,
+                    m.format,
+                    m.native,
+                    m.native_total,
+                    m.focus,
+                    m.focus_total,
+                ]
+                for m in result.measures
             ],
         )
         _insert_rows(

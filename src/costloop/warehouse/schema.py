@@ -40,6 +40,18 @@ LOAD_ISSUES_COLUMNS: tuple[tuple[str, str], ...] = (
     ("message", "VARCHAR"),
 )
 
+LOAD_RECONCILIATION_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("load_id", "VARCHAR"),
+    ("source", "VARCHAR"),
+    ("billing_account_id", "VARCHAR"),
+    ("billing_period_start", "TIMESTAMP"),
+    ("format", "VARCHAR"),  # native connector, e.g. aws-cur
+    ("native_measure", "VARCHAR"),  # e.g. lineItem/UnblendedCost
+    ("native_total", "DECIMAL(38, 18)"),
+    ("focus_column", "VARCHAR"),  # e.g. BilledCost
+    ("focus_total", "DECIMAL(38, 18)"),
+)
+
 ALLOCATED_COLUMNS: tuple[tuple[str, str], ...] = (
     ("x_SourceId", "VARCHAR"),
     ("x_SourceRow", "BIGINT"),
@@ -67,6 +79,7 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
     "charges": CHARGES_COLUMNS,
     "loads": LOADS_COLUMNS,
     "load_issues": LOAD_ISSUES_COLUMNS,
+    "load_reconciliation": LOAD_RECONCILIATION_COLUMNS,
     "inventory": INVENTORY_COLUMNS,
     "utilization": UTILIZATION_COLUMNS,
     "business_metrics": BUSINESS_METRICS_COLUMNS,
