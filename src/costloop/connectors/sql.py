@@ -44,10 +44,13 @@ def _quoted(src: str) -> str:
     return f"'\"' || {src} || '\"'"
 
 
-def decimal_expr(src: str, column: str) -> str:
+def decimal_expr(src: str, column: str, *, round_excess: bool = False) -> str:
     """Exact DECIMAL(38, 18) of VARCHAR ``src``; NULL stays NULL; bad text raises.
 
-    ``column`` is the name used in the error (the input file's own column name).
+    ``column`` is the name used in the error (the input file's own column name). Text
+    with more than 18 decimal places raises, unless ``round_excess``: then it is
+    rounded to 18 places (half away from zero; native exports written from binary
+    floats carry such noise, always below 1e-18).
     """
     quoted = _quoted(src)
     # Parsing into 64-bit DECIMAL(18, 10) is several times faster than into the 128-bit
@@ -59,6 +62,11 @@ def decimal_expr(src: str, column: str) -> str:
     )
     exact = f"TRY_CAST({src} AS {MONEY_SQL_TYPE})"
     wide = f"TRY_CAST({src} AS DECIMAL(38, 24))"
+    if round_excess:  # the cast rounds digits beyond the 18th
+        return (
+            f"CASE WHEN {src} IS NULL THEN NULL ELSE COALESCE({fast}, {exact}, "
+            f"{fail(column, 'cannot parse as a decimal number:', quoted)}) END"
+        )
     return (
         f"CASE WHEN {src} IS NULL THEN NULL ELSE COALESCE({fast}, CASE "
         f"WHEN {exact} IS NULL THEN {fail(column, 'cannot parse as a decimal number:', quoted)} "

@@ -85,11 +85,13 @@ class Header:
         """SQL: the exact decimal of the first present column (NULL if absent/blank).
 
         A cell that is not a number raises an error naming the file's own column.
+        Digits beyond the 18th decimal place (binary-float noise some exports carry)
+        are rounded; native totals are computed from the same rounded values.
         """
         i = self.index(*names)
         if i is None:
             return f"CAST(NULL AS {MONEY_SQL_TYPE})"
-        return decimal_expr(f"nullif(trim(c{i}), '')", self.columns[i])
+        return decimal_expr(f"nullif(trim(c{i}), '')", self.columns[i], round_excess=True)
 
     def dec0(self, *names: str) -> str:
         """Like :meth:`dec` but 0 when absent or blank."""

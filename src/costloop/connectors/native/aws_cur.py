@@ -1,0 +1,519 @@
+"""AWS Cost and Usage Report (legacy CUR, Athena/Parquet snake_case, CUR 2.0) → FOCUS 1.2.
+
+One mapping serves the three layouts: column names are matched ignoring case and
+punctuation, so ``lineItem/UnblendedCost`` (legacy), ``line_item_unblended_cost``
+(Athena, CUR 2.0) and ``savingsPlan/SavingsPlanARN`` / ``savings_plan_savings_plan_a_r_n``
+are the same column. CUR 2.0's ``product``, ``resource_tags`` and ``cost_category`` map
+columns arrive as JSON text (CSV) or as maps (Parquet, read as JSON).
+
+The mapping follows ``reference/cur_to_focus.md`` (the FinOps Foundation converter's
+cost formulas, corrected to FOCUS ≥ 1.0 categories):
+
+* **BilledCost** = ``lineItem/NetUnblendedCost`` when the export has Net columns (EDP,
+  private pricing), else ``lineItem/UnblendedCost``.
+* **EffectiveCost** by line item type: covered usage → ``savingsPlan/SavingsPlanEffectiveCost``
+  or ``reservation/EffectiveCost``; commitment fees → 0 on the purchase row; everything
+  else = BilledCost (the AWS amortized-cost formula, Net variants when present).
+* **Savings Plan negation** is merged into the covered usage: covered rows are billed 0
+  and negation rows are not emitted. Whatever the negations and covered rows of one
+  (account, period, usage account, plan) do not cancel — e.g. a pair split across two
+  files of a load, or a report without negation lines — is kept as one "Savings Plan
+  coverage residual" row, so no cent is lost.
+* **Recurring commitment fees** (``RIFee``, ``SavingsPlanRecurringFee``) become a Purchase
+  row (billed, EffectiveCost 0) plus a synthesized Usage row with CommitmentDiscountStatus
+  ``Unused``, BilledCost 0 and EffectiveCost = the unused amortized commitment
+  (``UnusedAmortizedUpfrontFeeForBillingPeriod + UnusedRecurringFee``, or
+  ``TotalCommitmentToDate − UsedCommitment``). Upfront fees are One-Time Purchases.
+* **Credit** → Credit; **Refund** → the category of what is refunded (Tax when it
+  carries a tax type, else Usage); both are ChargeClass ``Correction`` when their
+  usage period precedes the billing period. **Tax** → Tax. Discount lines (EDP,
+  bundled, private rate, RI volume, distributor) are kept as Credit rows.
+* **ListCost** = ``pricing/publicOnDemandCost`` (the on-demand equivalent, also on
+  covered usage); where AWS gives none: ``publicOnDemandRate × UsageAmount`` for usage,
+  BilledCost for fees, taxes and credits, 0 on synthesized Unused rows.
+* **ContractedCost** = the cost at the account's own rates before commitments:
+  UnblendedCost (Net when present) on usage and SP-covered usage, ListCost on
+  RI-covered usage (whose unblended cost is 0), BilledCost elsewhere; 0 on Unused rows.
+* **Tags** from ``resourceTags/user:KEY`` (original casing) → ``KEY`` and
+  ``resourceTags/aws:KEY`` → ``aws:KEY``; CUR 2.0's normalized ``user_key`` → ``key``.
+* ServiceCategory/Subcategory from the mapping tables in ``costloop/data/connectors/aws``.
+"""
+
+from __future__ import annotations
+
+import csv
+from functools import lru_cache
+from importlib.resources import files
+
+from costloop.connectors.native.base import SOURCE, Conversion, Header, Measure, NativeFormat
+from costloop.connectors.sql import ident, lit
+from costloop.core.focus import MONEY_SQL_TYPE, SERVICE_SUBCATEGORIES
+
+__all__ = ["AWS_CUR", "FORMATS"]
+
+_M = MONEY_SQL_TYPE
+_ZERO = f"CAST(0 AS {_M})"
+_COVERED = ("DiscountedUsage", "SavingsPlanCoveredUsage")
+_USAGE = ("Usage", *_COVERED)
+_DISCOUNTS = (
+    "EdpDiscount",
+    "BundledDiscount",
+    "PrivateRateDiscount",
+    "RiVolumeDiscount",
+    "DistributorDiscount",
+    "SppDiscount",
+)
+
+
+@lru_cache(maxsize=1)
+def _categories() -> dict[str, tuple[str, str]]:
+    """Product code → (ServiceCategory, ServiceSubcategory)."""
+    base = files("costloop") / "data" / "connectors" / "aws"
+    out: dict[str, tuple[str, str]] = {}
+    with (base / "aws_category_mapping.csv").open(encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            category = row["ServiceCategory"].strip()
+            out[row["product_code"].strip()] = (category, f"Other ({category})")
+    with (base / "aws_service_subcategories.csv").open(encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            out[row["product_code"].strip()] = (row["ServiceCategory"], row["ServiceSubcategory"])
+    for category, sub in out.values():
+        if SERVICE_SUBCATEGORIES.get(sub) != category:
+            raise ValueError(f"AWS mapping table: {sub!r} is not a subcategory of {category!r}")
+    return out
+
+
+def _case_map(src: str, mapping: dict[str, str], default: str) -> str:
+    arms = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in sorted(mapping.items()))
+    return f"CASE {src} {arms} ELSE {lit(default)} END"
+
+
+def _in(src: str, values: tuple[str, ...]) -> str:
+    return f"{src} IN ({', '.join(lit(v) for v in values)})"
+
+
+def _score(h: Header) -> int:
+    if h.has("lineItem/UnblendedCost") and h.has("lineItem/LineItemType"):
+        return 100
+    return 0
+
+
+_TAG_PREFIXES = ("resourcetags/", "resource_tags_")
+
+
+def _tag_key(column: str) -> str | None:
+    """FOCUS tag key of a legacy or Athena tag column (None: not a tag column)."""
+    low = column.lower()
+    for prefix in _TAG_PREFIXES:
+        if low.startswith(prefix):
+            rest = column[len(prefix) :]
+            for user in ("user:", "user_"):
+                if rest.lower().startswith(user):
+                    return rest[len(user) :]
+            for aws in ("aws:", "aws_"):
+                if rest.lower().startswith(aws):
+                    return "aws:" + rest[len(aws) :]
+            return rest
+    return None
+
+
+def _tags(h: Header) -> str:
+    """SQL: the row's tags as a JSON object text (NULL when it has none)."""
+    entries = [
+        (key, f"nullif(trim(c{i}), '')")
+        for i, name in enumerate(h.columns)
+        if (key := _tag_key(name)) is not None
+    ]
+    if entries:
+        items = ", ".join(f"{{'key': {lit(k)}, 'value': {v}}}" for k, v in entries)
+        kept = f"list_filter([{items}], e -> e.value IS NOT NULL)"
+        return (
+            f"CASE WHEN length({kept}) > 0 "
+            f"THEN CAST(to_json(map_from_entries({kept})) AS VARCHAR) END"
+        )
+    i = h.index("resource_tags")
+    if i is None:
+        return "CAST(NULL AS VARCHAR)"
+    # CUR 2.0: a map whose keys are normalized to user_<key> / aws_<key>.
+    raw = f"nullif(trim(c{i}), '')"
+    entries_sql = (
+        f"list_filter(list_transform(map_entries(CAST(CAST({raw} AS JSON) "
+        f"AS MAP(VARCHAR, VARCHAR))), e -> {{'key': CASE "
+        f"WHEN starts_with(e.key, 'user_') THEN e.key[6:] "
+        f"WHEN starts_with(e.key, 'aws_') THEN 'aws:' || e.key[5:] ELSE e.key END, "
+        f"'value': e.value}}), e -> e.value IS NOT NULL AND e.value <> '')"
+    )
+    return (
+        f"CASE WHEN {raw} IS NOT NULL AND json_valid({raw}) AND length({entries_sql}) > 0 "
+        f"THEN CAST(to_json(map_from_entries({entries_sql})) AS VARCHAR) END"
+    )
+
+
+def _cost_categories(h: Header) -> str:
+    """SQL: cost categories as JSON object text (``x_CostCategories``)."""
+    entries = [
+        (name.split("/", 1)[1], f"nullif(trim(c{i}), '')")
+        for i, name in enumerate(h.columns)
+        if name.lower().startswith("costcategory/")
+    ]
+    if entries:
+        items = ", ".join(f"{{'key': {lit(k)}, 'value': {v}}}" for k, v in entries)
+        kept = f"list_filter([{items}], e -> e.value IS NOT NULL)"
+        return (
+            f"CASE WHEN length({kept}) > 0 "
+            f"THEN CAST(to_json(map_from_entries({kept})) AS VARCHAR) END"
+        )
+    i = h.index("cost_category")
+    if i is None:
+        return "CAST(NULL AS VARCHAR)"
+    raw = f"nullif(trim(c{i}), '')"
+    return f"CASE WHEN {raw} NOT IN ('{{}}', 'null') THEN {raw} END"
+
+
+def _product(h: Header, legacy: str, key: str) -> str:
+    """SQL text of a product attribute: its own column, else CUR 2.0's ``product`` map."""
+    if h.has(legacy):
+        return h.text(legacy)
+    i = h.index("product")
+    if i is None:
+        return "CAST(NULL AS VARCHAR)"
+    return f"nullif(json_extract_string(nullif(trim(c{i}), ''), {lit('$.' + key)}), '')"
+
+
+def _convert(h: Header) -> Conversion:
+    h.require(
+        "AWS CUR",
+        ["bill/PayerAccountId"],
+        ["bill/BillingPeriodStartDate"],
+        ["bill/BillingPeriodEndDate"],
+        ["lineItem/UsageAccountId"],
+        ["lineItem/LineItemType"],
+        ["lineItem/UsageStartDate"],
+        ["lineItem/UsageEndDate"],
+        ["lineItem/CurrencyCode"],
+        ["lineItem/UnblendedCost"],
+    )
+    has_net = h.has("lineItem/NetUnblendedCost")
+    notes: list[str] = []
+    if has_net:
+        notes.append("Net columns present: BilledCost and EffectiveCost use the net amounts")
+    lt = f"coalesce({h.text('lineItem/LineItemType')}, '')"
+    billed = h.dec0("lineItem/NetUnblendedCost" if has_net else "lineItem/UnblendedCost")
+    unblended = h.dec0("lineItem/UnblendedCost")
+
+    def net_or(gross: str, net: str) -> str:
+        return h.dec0(net) if has_net and h.has(net) else h.dec0(gross)
+
+    sp_arn = h.text("savingsPlan/SavingsPlanARN")
+    ri_arn = h.text("reservation/ReservationARN")
+    sp_unused = (
+        f"({h.dec0('savingsPlan/TotalCommitmentToDate')} - {h.dec0('savingsPlan/UsedCommitment')})"
+    )
+    ri_unused = (
+        f"({net_or('reservation/UnusedAmortizedUpfrontFeeForBillingPeriod', 'reservation/NetUnusedAmortizedUpfrontFeeForBillingPeriod')} + "  # noqa: E501
+        f"{net_or('reservation/UnusedRecurringFee', 'reservation/NetUnusedRecurringFee')})"
+    )
+    # The AWS amortized-cost formula, per native row (reference/cur_to_focus.md §2).
+    amortized = (
+        f"CASE {lt} "
+        f"WHEN 'SavingsPlanCoveredUsage' THEN "
+        f"{net_or('savingsPlan/SavingsPlanEffectiveCost', 'savingsPlan/NetSavingsPlanEffectiveCost')} "  # noqa: E501
+        f"WHEN 'SavingsPlanRecurringFee' THEN {sp_unused} "
+        f"WHEN 'SavingsPlanNegation' THEN {_ZERO} "
+        f"WHEN 'SavingsPlanUpfrontFee' THEN {_ZERO} "
+        f"WHEN 'DiscountedUsage' THEN "
+        f"{net_or('reservation/EffectiveCost', 'reservation/NetEffectiveCost')} "
+        f"WHEN 'RIFee' THEN {ri_unused} "
+        f"WHEN 'Fee' THEN CASE WHEN {ri_arn} IS NOT NULL THEN {_ZERO} ELSE {billed} END "
+        f"ELSE {billed} END"
+    )
+    usage_amount = h.dec("lineItem/UsageAmount")
+    od_rate = h.dec("pricing/publicOnDemandRate")
+    od_cost = h.dec("pricing/publicOnDemandCost")
+    list_cost = (
+        f"coalesce({od_cost}, CASE WHEN {_in(lt, _USAGE)} AND {od_rate} IS NOT NULL "
+        f"AND {usage_amount} IS NOT NULL THEN {od_rate} * {usage_amount} END, {billed})"
+    )
+    product_code = h.text("lineItem/ProductCode")
+    categories = _categories()
+    cat_sql = _case_map(
+        f"coalesce({product_code}, '')", {k: v[0] for k, v in categories.items()}, "Other"
+    )
+    sub_sql = _case_map(
+        f"coalesce({product_code}, '')",
+        {k: v[1] for k, v in categories.items()},
+        "Other (Other)",
+    )
+    service_name = (
+        f"coalesce({_product(h, 'product/ProductName', 'product_name')}, "
+        f"{_product(h, 'product/servicename', 'servicename')}, {product_code}, 'AWS')"
+    )
+    region = f"coalesce({_product(h, 'product/regionCode', 'region_code')}, " + (
+        f"{h.text('product/region')})"
+        if h.has("product/region")
+        else f"{_product(h, 'product/region', 'region')})"
+    )
+    term = f"lower(coalesce({h.text('pricing/term')}, ''))"
+    usage_type = h.text("lineItem/UsageType")
+    tax_type = h.text("lineItem/TaxType")
+    billing_entity = h.text("bill/BillingEntity")
+    legal_entity = h.text("lineItem/LegalEntity")
+    bps = h.ts("bill/BillingPeriodStartDate")
+    cps = h.ts("lineItem/UsageStartDate")
+    early = f"({cps} < {bps})"
+    category = (
+        f"CASE WHEN {_in(lt, _USAGE)} THEN 'Usage' "
+        f"WHEN {_in(lt, ('RIFee', 'Fee', 'SavingsPlanUpfrontFee', 'SavingsPlanRecurringFee'))} "
+        f"THEN 'Purchase' "
+        f"WHEN {lt} = 'Tax' THEN 'Tax' "
+        f"WHEN {lt} = 'Refund' THEN CASE WHEN {tax_type} IS NOT NULL THEN 'Tax' ELSE 'Usage' END "
+        f"WHEN {lt} = 'Credit' OR {_in(lt, _DISCOUNTS)} THEN 'Credit' "
+        f"ELSE 'Usage' END"
+    )
+    frequency = (
+        f"CASE WHEN {_in(lt, ('RIFee', 'SavingsPlanRecurringFee'))} THEN 'Recurring' "
+        f"WHEN {_in(lt, ('SavingsPlanUpfrontFee', 'Credit', 'Refund'))} THEN 'One-Time' "
+        f"WHEN {lt} = 'Fee' THEN CASE WHEN lower(coalesce({h.text('bill/BillType')}, '')) "
+        f"= 'anniversary' THEN 'Recurring' ELSE 'One-Time' END "
+        f"WHEN {lt} = 'Tax' THEN 'Recurring' "
+        f"ELSE 'Usage-Based' END"
+    )
+    commitment_id = f"coalesce({sp_arn}, {ri_arn})"
+    is_commitment_row = _in(
+        lt, (*_COVERED, "RIFee", "SavingsPlanRecurringFee", "SavingsPlanUpfrontFee", "Fee")
+    )
+    cd_id = f"CASE WHEN {is_commitment_row} THEN {commitment_id} END"
+    cd_type = (
+        f"CASE WHEN {cd_id} IS NULL THEN NULL WHEN {sp_arn} IS NOT NULL THEN 'Savings Plan' "
+        f"ELSE 'Reserved Instance' END"
+    )
+    cd_category = (
+        f"CASE WHEN {cd_id} IS NULL THEN NULL WHEN {sp_arn} IS NOT NULL THEN 'Spend' "
+        f"ELSE 'Usage' END"
+    )
+    is_usage = _in(lt, _USAGE)
+    quantity_row = f"({is_usage} OR {_in(lt, _DISCOUNTS)})"
+    pricing_unit = h.text("pricing/unit")
+    contracted = (
+        f"CASE WHEN {lt} = 'DiscountedUsage' THEN {list_cost} "
+        f"WHEN {_in(lt, ('Usage', 'SavingsPlanCoveredUsage'))} THEN "
+        f"{h.dec0('lineItem/NetUnblendedCost') if has_net else unblended} "
+        f"ELSE {billed} END"
+    )
+    unblended_rate = h.dec("lineItem/NetUnblendedRate" if has_net else "lineItem/UnblendedRate")
+    # One row per native row: every FOCUS column, typed, plus helper columns.
+    base: dict[str, str] = {
+        "BillingAccountId": h.text("bill/PayerAccountId"),
+        "BillingAccountName": h.text("bill/PayerAccountName"),
+        "BillingAccountType": "'Payer Account'",
+        "SubAccountId": h.text("lineItem/UsageAccountId"),
+        "SubAccountName": h.text("lineItem/UsageAccountName"),
+        "SubAccountType": "'Linked Account'",
+        "BillingCurrency": h.text("lineItem/CurrencyCode"),
+        "BillingPeriodStart": bps,
+        "BillingPeriodEnd": h.ts("bill/BillingPeriodEndDate"),
+        "ChargePeriodStart": cps,
+        "ChargePeriodEnd": h.ts("lineItem/UsageEndDate"),
+        "ChargeCategory": category,
+        "ChargeClass": (
+            f"CASE WHEN {_in(lt, ('Refund', 'Credit'))} AND {early} THEN 'Correction' END"
+        ),
+        "ChargeFrequency": frequency,
+        "ChargeDescription": h.text("lineItem/LineItemDescription"),
+        "BilledCost": f"CASE WHEN {lt} = 'SavingsPlanCoveredUsage' THEN {_ZERO} ELSE {billed} END",
+        "EffectiveCost": (
+            f"CASE WHEN {_in(lt, ('RIFee', 'SavingsPlanRecurringFee'))} THEN {_ZERO} "
+            f"ELSE {amortized} END"
+        ),
+        "ListCost": list_cost,
+        "ListUnitPrice": f"CASE WHEN {quantity_row} THEN {od_rate} END",
+        "ContractedCost": contracted,
+        "ContractedUnitPrice": (
+            f"CASE WHEN {_in(lt, ('Usage', 'SavingsPlanCoveredUsage'))} THEN {unblended_rate} "
+            f"WHEN {lt} = 'DiscountedUsage' THEN {od_rate} END"
+        ),
+        "PricingQuantity": f"CASE WHEN {quantity_row} THEN {usage_amount} END",
+        "PricingUnit": (
+            f"CASE WHEN {quantity_row} AND {usage_amount} IS NOT NULL THEN {pricing_unit} END"
+        ),
+        "ConsumedQuantity": f"CASE WHEN {is_usage} THEN {usage_amount} END",
+        "ConsumedUnit": (
+            f"CASE WHEN {is_usage} AND {usage_amount} IS NOT NULL THEN {pricing_unit} END"
+        ),
+        "PricingCategory": (
+            f"CASE WHEN {_in(lt, _COVERED)} THEN 'Committed' "
+            f"WHEN {is_usage} AND ({term} = 'spot' OR coalesce({usage_type}, '') "
+            f"LIKE '%SpotUsage%') THEN 'Dynamic' "
+            f"WHEN {is_usage} OR {category} = 'Purchase' THEN 'Standard' END"
+        ),
+        "CommitmentDiscountId": cd_id,
+        "CommitmentDiscountType": cd_type,
+        "CommitmentDiscountCategory": cd_category,
+        "CommitmentDiscountStatus": f"CASE WHEN {_in(lt, _COVERED)} THEN 'Used' END",
+        "ResourceId": (
+            f"CASE WHEN {_in(lt, ('RIFee', 'SavingsPlanRecurringFee', 'SavingsPlanUpfrontFee'))} "
+            f"THEN coalesce({commitment_id}, {h.text('lineItem/ResourceId')}) "
+            f"ELSE {h.text('lineItem/ResourceId')} END"
+        ),
+        "RegionId": region,
+        "RegionName": _product(h, "product/location", "location"),
+        "AvailabilityZone": h.text("lineItem/AvailabilityZone"),
+        "ServiceName": service_name,
+        "ServiceCategory": cat_sql,
+        "ServiceSubcategory": sub_sql,
+        "SkuId": _product(h, "product/sku", "sku"),
+        "SkuPriceId": f"coalesce({h.text('pricing/RateCode')}, {h.text('pricing/RateId')})",
+        "InvoiceId": h.text("bill/InvoiceId"),
+        "InvoiceIssuerName": f"coalesce({h.text('bill/InvoicingEntity')}, 'AWS')",
+        "ProviderName": "'AWS'",
+        "PublisherName": (
+            f"CASE WHEN lower(coalesce({billing_entity}, '')) LIKE '%marketplace%' "
+            f"THEN coalesce({legal_entity}, 'AWS Marketplace') ELSE 'AWS' END"
+        ),
+        "Tags": _tags(h),
+        "x_LineItemType": f"nullif({lt}, '')",
+        "x_LineItemId": h.text("identity/LineItemId"),
+        "x_UsageType": usage_type,
+        "x_Operation": h.text("lineItem/Operation"),
+        "x_ServiceCode": f"coalesce({_product(h, 'product/servicecode', 'servicecode')}, "
+        f"{product_code})",
+        "x_CostCategories": _cost_categories(h),
+    }
+    helpers = {
+        "__lt": lt,
+        "__unused": (
+            f"CASE {lt} WHEN 'RIFee' THEN {ri_unused} "
+            f"WHEN 'SavingsPlanRecurringFee' THEN {sp_unused} END"
+        ),
+        "__billed": billed,
+        "__list": list_cost,
+        "__plan": sp_arn,
+    }
+    columns = [c for c in base if c not in ("x_LineItemType",)] + ["x_LineItemType"]
+    rows_cte = (
+        "SELECT __row, "
+        + ", ".join(f"{expr} AS {ident(name)}" for name, expr in {**base, **helpers}.items())
+        + f" FROM {SOURCE}"
+    )
+    select_cols = ", ".join(ident(c) for c in columns)
+    main = f"SELECT __row, {select_cols} FROM cur_rows WHERE __lt <> 'SavingsPlanNegation'"
+    unused_over: dict[str, str] = {
+        "ChargeCategory": "'Usage'",
+        "ChargeClass": "CAST(NULL AS VARCHAR)",
+        "ChargeFrequency": "'Usage-Based'",
+        "ChargeDescription": (
+            "'Unused ' || CASE WHEN __lt = 'RIFee' THEN 'reservation' ELSE 'Savings Plan' END"
+            " || ' commitment (amortized) for the billing period'"
+        ),
+        "BilledCost": _ZERO,
+        "EffectiveCost": "__unused",
+        "ListCost": _ZERO,
+        "ContractedCost": _ZERO,
+        "ListUnitPrice": f"CAST(NULL AS {_M})",
+        "ContractedUnitPrice": f"CAST(NULL AS {_M})",
+        "PricingQuantity": f"CAST(NULL AS {_M})",
+        "PricingUnit": "CAST(NULL AS VARCHAR)",
+        "ConsumedQuantity": f"CAST(NULL AS {_M})",
+        "ConsumedUnit": "CAST(NULL AS VARCHAR)",
+        "PricingCategory": "'Committed'",
+        "CommitmentDiscountStatus": "'Unused'",
+        "x_LineItemType": "__lt || '/Unused'",
+    }
+    unused = (
+        "SELECT __row, "
+        + ", ".join(f"{unused_over.get(c, ident(c))} AS {ident(c)}" for c in columns)
+        + " FROM cur_rows WHERE __unused IS NOT NULL AND __unused <> 0"
+    )
+    residual_keys = (
+        "BillingAccountId",
+        "BillingAccountName",
+        "SubAccountId",
+        "SubAccountName",
+        "BillingCurrency",
+        "BillingPeriodStart",
+        "BillingPeriodEnd",
+        "InvoiceId",
+        "InvoiceIssuerName",
+        "__plan",
+    )
+    residual_over: dict[str, str] = {
+        "ChargePeriodStart": "min(ChargePeriodStart)",
+        "ChargePeriodEnd": "max(ChargePeriodEnd)",
+        "ChargeCategory": "'Usage'",
+        "ChargeClass": "CAST(NULL AS VARCHAR)",
+        "ChargeFrequency": "'Usage-Based'",
+        "ChargeDescription": (
+            "'Savings Plan coverage residual: covered usage and negation lines that do not "
+            "cancel in this file'"
+        ),
+        "BilledCost": "sum(__billed)",
+        "EffectiveCost": _ZERO,
+        "ListCost": (f"coalesce(sum(__list) FILTER (WHERE __lt = 'SavingsPlanNegation'), {_ZERO})"),
+        "ContractedCost": "sum(__billed)",
+        "PricingCategory": "'Committed'",
+        "CommitmentDiscountId": "__plan",
+        "CommitmentDiscountType": "CASE WHEN __plan IS NOT NULL THEN 'Savings Plan' END",
+        "CommitmentDiscountCategory": "CASE WHEN __plan IS NOT NULL THEN 'Spend' END",
+        "ResourceId": "__plan",
+        "ServiceName": "'Savings Plans for AWS Compute usage'",
+        "ServiceCategory": "'Compute'",
+        "ServiceSubcategory": "'Other (Compute)'",
+        "ProviderName": "'AWS'",
+        "PublisherName": "'AWS'",
+        "x_LineItemType": "'SavingsPlanCoverageResidual'",
+    }
+    residual = (
+        "SELECT min(__row) AS __row, "
+        + ", ".join(
+            f"{residual_over[c] if c in residual_over else (ident(c) if c in residual_keys else 'NULL')}"  # noqa: E501
+            f" AS {ident(c)}"
+            for c in columns
+        )
+        + " FROM cur_rows WHERE __lt IN ('SavingsPlanCoveredUsage', 'SavingsPlanNegation') "
+        f"GROUP BY {', '.join(ident(k) for k in residual_keys)} "
+        "HAVING sum(__billed) <> 0 OR coalesce(sum(__list) FILTER "
+        "(WHERE __lt = 'SavingsPlanNegation'), 0) <> 0"
+    )
+    query = f"{main}\nUNION ALL\n{unused}\nUNION ALL\n{residual}"
+    measures = [
+        Measure(
+            "lineItem/NetUnblendedCost" if has_net else "lineItem/UnblendedCost",
+            billed,
+            "BilledCost",
+        ),
+        Measure(
+            "amortized cost (AWS formula" + (", net)" if has_net else ")"),
+            amortized,
+            "EffectiveCost",
+        ),
+        Measure("pricing/publicOnDemandCost (list cost)", list_cost, "ListCost"),
+    ]
+    if not h.has("pricing/publicOnDemandCost"):
+        notes.append(
+            "no pricing/publicOnDemandCost column: ListCost is rate × amount, or BilledCost"
+        )
+    return Conversion(
+        format="aws-cur",
+        query=query,
+        columns=tuple(columns),
+        account=h.text("bill/PayerAccountId"),
+        period=bps,
+        measures=tuple(measures),
+        notes=tuple(notes),
+        ctes=(("cur_rows", rows_cte),),
+    )
+
+
+AWS_CUR = NativeFormat(
+    name="aws-cur",
+    provider="AWS",
+    title="AWS Cost and Usage Report: legacy CUR, Athena/Parquet snake_case, CUR 2.0",
+    detected_from="lineItem/UnblendedCost and lineItem/LineItemType "
+    "(or line_item_unblended_cost and line_item_line_item_type)",
+    options="Net columns (lineItem/NetUnblendedCost, ...) are used for BilledCost when "
+    "present; CUR 2.0 product/resource_tags/cost_category maps as JSON text or Parquet maps",
+    score=_score,
+    convert=_convert,
+)
+
+FORMATS = (AWS_CUR,)
