@@ -29,7 +29,8 @@ cost formulas, corrected to FOCUS ≥ 1.0 categories):
   usage period precedes the billing period. **Tax** → Tax. Discount lines (EDP,
   bundled, private rate, RI volume, distributor) are kept as Credit rows.
 * **ListCost** = ``pricing/publicOnDemandCost`` (the on-demand equivalent, also on
-  covered usage); where AWS gives none: ``publicOnDemandRate × UsageAmount`` for usage,
+  covered usage); where AWS gives none: ``publicOnDemandRate × UsageAmount`` for usage
+  (rate read at 12 and amount at 6 decimal places, so the product cannot overflow),
   BilledCost for fees, taxes and credits, 0 on synthesized Unused rows.
 * **ContractedCost** = the cost at the account's own rates before commitments:
   UnblendedCost (Net when present) on usage and SP-covered usage, ListCost on
@@ -230,9 +231,12 @@ def _convert(h: Header) -> Conversion:
     usage_amount = h.dec("lineItem/UsageAmount")
     od_rate = h.dec("pricing/publicOnDemandRate")
     od_cost = h.dec("pricing/publicOnDemandCost")
+    # A negation line has no list cost of its own: the covered usage carries it.
     list_cost = (
         f"coalesce({od_cost}, CASE WHEN {_in(lt, _USAGE)} AND {od_rate} IS NOT NULL "
-        f"AND {usage_amount} IS NOT NULL THEN {od_rate} * {usage_amount} END, {billed})"
+        f"AND {usage_amount} IS NOT NULL THEN CAST(CAST({od_rate} AS DECIMAL(38, 12)) * "
+        f"CAST({usage_amount} AS DECIMAL(38, 6)) AS {_M}) "
+        f"WHEN {lt} = 'SavingsPlanNegation' THEN {_ZERO} END, {billed})"
     )
     product_code = h.text("lineItem/ProductCode")
     categories = _categories()
