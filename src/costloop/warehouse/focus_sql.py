@@ -208,6 +208,7 @@ def native_select(
     load_id: str,
     source_name: str,
     file: str,
+    staged: str | None = None,
 ) -> str:
     """SELECT producing the ``charges`` columns from a native conversion's output.
 
@@ -236,7 +237,7 @@ def native_select(
     exprs += [
         f"CAST({ident(name)} AS VARCHAR) AS {ident(name)}" for name in native_extras(conversion)
     ]
-    inner = f"({conversion.sql(relation)})"
+    inner = f"({conversion.sql(relation, staged)})"
     if has_tags:
         inner = f"(SELECT *, {_tags_object(ident('Tags'))} AS {_TAGS} FROM {inner})"
     return "SELECT " + ",\n  ".join(exprs) + f"\nFROM {inner}"

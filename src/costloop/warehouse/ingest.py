@@ -31,7 +31,14 @@ import duckdb
 
 from costloop.connectors.files import FileFormat, InputFile, discover, file_digest, read_header
 from costloop.connectors.focus import FocusPlan, plan_focus
-from costloop.connectors.native import FORMATS, Header, NativeFormat, detect_format, get_format
+from costloop.connectors.native import (
+    FORMATS,
+    Conversion,
+    Header,
+    NativeFormat,
+    detect_format,
+    get_format,
+)
 from costloop.core.errors import CostloopError, InputError
 from costloop.core.focus import CHARGES_COLUMNS, COLUMNS_BY_NAME
 from costloop.warehouse.connection import LAKE, Lake
@@ -132,6 +139,7 @@ class IngestResult:
 _ROW_ERROR = re.compile(r"row (\d+) column (\S+): (.*)", re.S)
 _CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
 _FIELD_COUNT = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
+_COLUMN_REF = re.compile(r"\bc(\d+)\b")
 _GZ_ERROR = re.compile(r"gzip|GZIP|compress|inflate", re.S)
 
 
@@ -328,36 +336,42 @@ def _stage_native(
     )
     target = staging / f"{load_id}-{index:04d}.parquet"
     raw = target.with_suffix(".raw.parquet")
+    # Only the columns the conversion reads are staged (CUR files have hundreds).
+    text = conversion.sql("") + conversion.totals_sql("")
+    used = [f"c{i}" for i in sorted({int(n) for n in _COLUMN_REF.findall(text)}) if i < len(header)]
+    used = used or ["c0"]
     name = item.path.name
     try:
-        if item.format is FileFormat.PARQUET:
-            relation = source_relation(item, header)
+        if conversion.staged is not None:
+            select, totals = _stage_typed(con, conversion, item, header, raw, progress)
         else:
-            try:
-                with _tracked(con, name, progress, 0.0, 0.5):
-                    _copy(
-                        con,
-                        f"SELECT * EXCLUDE ({ROW}) FROM "
-                        + source_relation(item, header, numbered=False),
-                        raw,
-                    )
-            except duckdb.Error as exc:
-                raise _input_error(exc, item, header) from None
-            relation = (
-                f"SELECT CAST(file_row_number + 1 AS BIGINT) AS {ROW}, * EXCLUDE (file_row_number) "
-                f"FROM read_parquet({lit(str(raw))}, file_row_number = true)"
-            )
+            if item.format is FileFormat.PARQUET:
+                relation = source_relation(item, header)
+            else:
+                try:
+                    with _tracked(con, name, progress, 0.0, 0.5):
+                        _copy(
+                            con,
+                            f"SELECT {', '.join(used)} FROM "
+                            + source_relation(item, header, numbered=False),
+                            raw,
+                        )
+                except duckdb.Error as exc:
+                    raise _input_error(exc, item, header) from None
+                relation = _numbered_parquet(raw)
+            select, totals = relation, conversion.totals_sql(relation)
         select = native_select(
             conversion,
-            relation,
+            select,
             load_id=load_id,
             source_name=source,
             file=str(item.path.resolve()),
+            staged=_numbered_parquet(raw) if conversion.staged is not None else None,
         )
         try:
             with _tracked(con, name, progress, 0.5, 0.4):
                 _copy(con, select, target)
-            native_rows = con.execute(conversion.totals_sql(relation)).fetchall()
+            native_rows = con.execute(totals).fetchall()
         except duckdb.Error as exc:
             raise _input_error(exc, item, header) from None
     finally:
@@ -380,6 +394,41 @@ def _stage_native(
     if progress is not None:
         progress(name, 1.0)
     return staged
+
+
+def _numbered_parquet(path: Path) -> str:
+    """A staged Parquet file with ``__row`` = its 1-based row position."""
+    return (
+        f"SELECT CAST(file_row_number + 1 AS BIGINT) AS {ROW}, * EXCLUDE (file_row_number) "
+        f"FROM read_parquet({lit(str(path))}, file_row_number = true)"
+    )
+
+
+def _stage_typed(
+    con: duckdb.DuckDBPyConnection,
+    conversion: Conversion,
+    item: InputFile,
+    header: list[str],
+    raw: Path,
+    progress: Progress | None,
+) -> tuple[str, str]:
+    """First pass: compute the conversion's staged (parsed) layer into ``raw``.
+
+    The pass runs in parallel without row numbers; when it fails, it is re-run with
+    row numbers so the error names the row. Returns (source relation, totals query).
+    """
+    name = item.path.name
+    try:
+        with _tracked(con, name, progress, 0.0, 0.5):
+            _copy(con, conversion.staged_sql(source_relation(item, header, numbered=False)), raw)
+    except duckdb.Error as exc:
+        error: duckdb.Error = exc
+        if not _CSV_LINE.search(str(exc)):
+            numbered = conversion.staged_sql(source_relation(item, header, numbered=True))
+            error = _locate(con, numbered, raw.with_suffix(".check.parquet"), exc)
+        raise _input_error(error, item, header) from None
+    staged = _numbered_parquet(raw)
+    return "SELECT 1", conversion.totals_sql("SELECT 1", staged)
 
 
 def _reconcile_native(native: NativeTotals, focus: NativeTotals) -> list[MeasureCheck]:

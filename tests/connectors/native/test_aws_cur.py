@@ -377,7 +377,7 @@ def test_snake_case_and_cur2_map_columns() -> None:
         ]
     ]
     _, out, _ = run_conversion("aws-cur", header, rows)
-    r = out[0]
+    r = by_type(out)["SavingsPlanCoveredUsage"]
     assert (r["ServiceName"], r["ServiceSubcategory"]) == ("AWS Lambda", "Serverless Compute")
     assert (r["RegionId"], r["RegionName"]) == ("eu-west-1", "EU (Ireland)")
     assert json.loads(r["Tags"]) == {"cost_center": "cc-1", "aws:created_by": "x"}

@@ -47,7 +47,7 @@ from functools import lru_cache
 from importlib.resources import files
 
 from costloop.connectors.native.base import SOURCE, Conversion, Header, Measure, NativeFormat
-from costloop.connectors.sql import ident, lit
+from costloop.connectors.sql import ROW, ident, lit
 from costloop.core.focus import MONEY_SQL_TYPE, SERVICE_SUBCATEGORIES
 
 __all__ = ["AWS_CUR", "FORMATS"]
@@ -82,11 +82,6 @@ def _categories() -> dict[str, tuple[str, str]]:
         if SERVICE_SUBCATEGORIES.get(sub) != category:
             raise ValueError(f"AWS mapping table: {sub!r} is not a subcategory of {category!r}")
     return out
-
-
-def _case_map(src: str, mapping: dict[str, str], default: str) -> str:
-    arms = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in sorted(mapping.items()))
-    return f"CASE {src} {arms} ELSE {lit(default)} END"
 
 
 def _in(src: str, values: tuple[str, ...]) -> str:
@@ -181,6 +176,91 @@ def _product(h: Header, legacy: str, key: str) -> str:
     return f"nullif(json_extract_string(nullif(trim(c{i}), ''), {lit('$.' + key)}), '')"
 
 
+def _typed(h: Header, has_net: bool) -> dict[str, str]:
+    """The native columns the mapping uses, each trimmed and parsed once per row.
+
+    Commitment columns are parsed only on the line item types that use them, so
+    unrelated junk in them (some exports reuse columns) does not stop a load.
+    """
+    raw_lt = f"coalesce({h.text('lineItem/LineItemType')}, '')"
+
+    def only(types: tuple[str, ...], expr: str) -> str:
+        return f"CASE WHEN {_in(raw_lt, types)} THEN {expr} END"
+
+    def net_or(gross: str, net: str) -> str:
+        return h.dec(net) if has_net and h.has(net) else h.dec(gross)
+
+    region = (
+        h.text("product/region")
+        if h.has("product/region")
+        else _product(h, "product/region", "region")
+    )
+    return {
+        "lt": raw_lt,
+        "payer": h.text("bill/PayerAccountId"),
+        "payer_name": h.text("bill/PayerAccountName"),
+        "account": h.text("lineItem/UsageAccountId"),
+        "account_name": h.text("lineItem/UsageAccountName"),
+        "currency": h.text("lineItem/CurrencyCode"),
+        "bps": h.ts("bill/BillingPeriodStartDate"),
+        "bpe": h.ts("bill/BillingPeriodEndDate"),
+        "cps": h.ts("lineItem/UsageStartDate"),
+        "cpe": h.ts("lineItem/UsageEndDate"),
+        "bill_type": f"lower(coalesce({h.text('bill/BillType')}, ''))",
+        "description": h.text("lineItem/LineItemDescription"),
+        "unblended": h.dec0("lineItem/UnblendedCost"),
+        "billed": h.dec0("lineItem/NetUnblendedCost" if has_net else "lineItem/UnblendedCost"),
+        "rate": h.dec("lineItem/NetUnblendedRate" if has_net else "lineItem/UnblendedRate"),
+        "amount": h.dec("lineItem/UsageAmount"),
+        "od_cost": h.dec("pricing/publicOnDemandCost"),
+        "od_rate": h.dec("pricing/publicOnDemandRate"),
+        "unit": h.text("pricing/unit"),
+        "term": f"lower(coalesce({h.text('pricing/term')}, ''))",
+        "usage_type": h.text("lineItem/UsageType"),
+        "operation": h.text("lineItem/Operation"),
+        "tax_type": h.text("lineItem/TaxType"),
+        "billing_entity": f"lower(coalesce({h.text('bill/BillingEntity')}, ''))",
+        "legal_entity": h.text("lineItem/LegalEntity"),
+        "product_code": f"coalesce({h.text('lineItem/ProductCode')}, '')",
+        "product_name": _product(h, "product/ProductName", "product_name"),
+        "service_label": _product(h, "product/servicename", "servicename"),
+        "service_code": _product(h, "product/servicecode", "servicecode"),
+        "region": f"coalesce({_product(h, 'product/regionCode', 'region_code')}, {region})",
+        "location": _product(h, "product/location", "location"),
+        "az": h.text("lineItem/AvailabilityZone"),
+        "sku": _product(h, "product/sku", "sku"),
+        "rate_code": f"coalesce({h.text('pricing/RateCode')}, {h.text('pricing/RateId')})",
+        "invoice": h.text("bill/InvoiceId"),
+        "issuer": h.text("bill/InvoicingEntity"),
+        "resource": h.text("lineItem/ResourceId"),
+        "line_item_id": h.text("identity/LineItemId"),
+        "sp_arn": h.text("savingsPlan/SavingsPlanARN"),
+        "ri_arn": h.text("reservation/ReservationARN"),
+        "sp_effective": only(
+            ("SavingsPlanCoveredUsage",),
+            net_or(
+                "savingsPlan/SavingsPlanEffectiveCost", "savingsPlan/NetSavingsPlanEffectiveCost"
+            ),
+        ),
+        "sp_unused": only(
+            ("SavingsPlanRecurringFee",),
+            f"({h.dec0('savingsPlan/TotalCommitmentToDate')} - "
+            f"{h.dec0('savingsPlan/UsedCommitment')})",
+        ),
+        "ri_effective": only(
+            ("DiscountedUsage",),
+            net_or("reservation/EffectiveCost", "reservation/NetEffectiveCost"),
+        ),
+        "ri_unused": only(
+            ("RIFee",),
+            f"(coalesce({net_or('reservation/UnusedAmortizedUpfrontFeeForBillingPeriod', 'reservation/NetUnusedAmortizedUpfrontFeeForBillingPeriod')}, 0) + "  # noqa: E501
+            f"coalesce({net_or('reservation/UnusedRecurringFee', 'reservation/NetUnusedRecurringFee')}, 0))",  # noqa: E501
+        ),
+        "tags": _tags(h),
+        "cost_categories": _cost_categories(h),
+    }
+
+
 def _convert(h: Header) -> Conversion:
     h.require(
         "AWS CUR",
@@ -198,209 +278,145 @@ def _convert(h: Header) -> Conversion:
     notes: list[str] = []
     if has_net:
         notes.append("Net columns present: BilledCost and EffectiveCost use the net amounts")
-    lt = f"coalesce({h.text('lineItem/LineItemType')}, '')"
-    billed = h.dec0("lineItem/NetUnblendedCost" if has_net else "lineItem/UnblendedCost")
-    unblended = h.dec0("lineItem/UnblendedCost")
-
-    def net_or(gross: str, net: str) -> str:
-        return h.dec0(net) if has_net and h.has(net) else h.dec0(gross)
-
-    sp_arn = h.text("savingsPlan/SavingsPlanARN")
-    ri_arn = h.text("reservation/ReservationARN")
-    sp_unused = (
-        f"({h.dec0('savingsPlan/TotalCommitmentToDate')} - {h.dec0('savingsPlan/UsedCommitment')})"
-    )
-    ri_unused = (
-        f"({net_or('reservation/UnusedAmortizedUpfrontFeeForBillingPeriod', 'reservation/NetUnusedAmortizedUpfrontFeeForBillingPeriod')} + "  # noqa: E501
-        f"{net_or('reservation/UnusedRecurringFee', 'reservation/NetUnusedRecurringFee')})"
-    )
+    if not h.has("pricing/publicOnDemandCost"):
+        notes.append(
+            "no pricing/publicOnDemandCost column: ListCost is rate × amount, or BilledCost"
+        )
+    typed = _typed(h, has_net)
+    z = _ZERO
     # The AWS amortized-cost formula, per native row (reference/cur_to_focus.md §2).
     amortized = (
-        f"CASE {lt} "
-        f"WHEN 'SavingsPlanCoveredUsage' THEN "
-        f"{net_or('savingsPlan/SavingsPlanEffectiveCost', 'savingsPlan/NetSavingsPlanEffectiveCost')} "  # noqa: E501
-        f"WHEN 'SavingsPlanRecurringFee' THEN {sp_unused} "
-        f"WHEN 'SavingsPlanNegation' THEN {_ZERO} "
-        f"WHEN 'SavingsPlanUpfrontFee' THEN {_ZERO} "
-        f"WHEN 'DiscountedUsage' THEN "
-        f"{net_or('reservation/EffectiveCost', 'reservation/NetEffectiveCost')} "
-        f"WHEN 'RIFee' THEN {ri_unused} "
-        f"WHEN 'Fee' THEN CASE WHEN {ri_arn} IS NOT NULL THEN {_ZERO} ELSE {billed} END "
-        f"ELSE {billed} END"
+        f"CASE lt WHEN 'SavingsPlanCoveredUsage' THEN coalesce(sp_effective, {z}) "
+        f"WHEN 'SavingsPlanRecurringFee' THEN coalesce(sp_unused, {z}) "
+        f"WHEN 'SavingsPlanNegation' THEN {z} WHEN 'SavingsPlanUpfrontFee' THEN {z} "
+        f"WHEN 'DiscountedUsage' THEN coalesce(ri_effective, {z}) "
+        f"WHEN 'RIFee' THEN coalesce(ri_unused, {z}) "
+        f"WHEN 'Fee' THEN CASE WHEN ri_arn IS NOT NULL THEN {z} ELSE billed END "
+        f"ELSE billed END"
     )
-    usage_amount = h.dec("lineItem/UsageAmount")
-    od_rate = h.dec("pricing/publicOnDemandRate")
-    od_cost = h.dec("pricing/publicOnDemandCost")
     # A negation line has no list cost of its own: the covered usage carries it.
     list_cost = (
-        f"coalesce({od_cost}, CASE WHEN {_in(lt, _USAGE)} AND {od_rate} IS NOT NULL "
-        f"AND {usage_amount} IS NOT NULL THEN CAST(CAST({od_rate} AS DECIMAL(38, 12)) * "
-        f"CAST({usage_amount} AS DECIMAL(38, 6)) AS {_M}) "
-        f"WHEN {lt} = 'SavingsPlanNegation' THEN {_ZERO} END, {billed})"
+        f"coalesce(od_cost, CASE WHEN {_in('lt', _USAGE)} AND od_rate IS NOT NULL "
+        f"AND amount IS NOT NULL THEN CAST(CAST(od_rate AS DECIMAL(38, 12)) * "
+        f"CAST(amount AS DECIMAL(38, 6)) AS {_M}) "
+        f"WHEN lt = 'SavingsPlanNegation' THEN {z} END, billed)"
     )
-    product_code = h.text("lineItem/ProductCode")
-    categories = _categories()
-    cat_sql = _case_map(
-        f"coalesce({product_code}, '')", {k: v[0] for k, v in categories.items()}, "Other"
-    )
-    sub_sql = _case_map(
-        f"coalesce({product_code}, '')",
-        {k: v[1] for k, v in categories.items()},
-        "Other (Other)",
-    )
-    service_name = (
-        f"coalesce({_product(h, 'product/ProductName', 'product_name')}, "
-        f"{_product(h, 'product/servicename', 'servicename')}, {product_code}, 'AWS')"
-    )
-    region = f"coalesce({_product(h, 'product/regionCode', 'region_code')}, " + (
-        f"{h.text('product/region')})"
-        if h.has("product/region")
-        else f"{_product(h, 'product/region', 'region')})"
-    )
-    term = f"lower(coalesce({h.text('pricing/term')}, ''))"
-    usage_type = h.text("lineItem/UsageType")
-    tax_type = h.text("lineItem/TaxType")
-    billing_entity = h.text("bill/BillingEntity")
-    legal_entity = h.text("lineItem/LegalEntity")
-    bps = h.ts("bill/BillingPeriodStartDate")
-    cps = h.ts("lineItem/UsageStartDate")
-    early = f"({cps} < {bps})"
+    is_usage = _in("lt", _USAGE)
+    quantity_row = f"({is_usage} OR {_in('lt', _DISCOUNTS)})"
+    fees = ("RIFee", "Fee", "SavingsPlanUpfrontFee", "SavingsPlanRecurringFee")
+    recurring = ("RIFee", "SavingsPlanRecurringFee")
     category = (
-        f"CASE WHEN {_in(lt, _USAGE)} THEN 'Usage' "
-        f"WHEN {_in(lt, ('RIFee', 'Fee', 'SavingsPlanUpfrontFee', 'SavingsPlanRecurringFee'))} "
-        f"THEN 'Purchase' "
-        f"WHEN {lt} = 'Tax' THEN 'Tax' "
-        f"WHEN {lt} = 'Refund' THEN CASE WHEN {tax_type} IS NOT NULL THEN 'Tax' ELSE 'Usage' END "
-        f"WHEN {lt} = 'Credit' OR {_in(lt, _DISCOUNTS)} THEN 'Credit' "
-        f"ELSE 'Usage' END"
+        f"CASE WHEN {is_usage} THEN 'Usage' WHEN {_in('lt', fees)} THEN 'Purchase' "
+        "WHEN lt = 'Tax' THEN 'Tax' "
+        "WHEN lt = 'Refund' THEN CASE WHEN tax_type IS NOT NULL THEN 'Tax' ELSE 'Usage' END "
+        f"WHEN lt = 'Credit' OR {_in('lt', _DISCOUNTS)} THEN 'Credit' ELSE 'Usage' END"
     )
-    frequency = (
-        f"CASE WHEN {_in(lt, ('RIFee', 'SavingsPlanRecurringFee'))} THEN 'Recurring' "
-        f"WHEN {_in(lt, ('SavingsPlanUpfrontFee', 'Credit', 'Refund'))} THEN 'One-Time' "
-        f"WHEN {lt} = 'Fee' THEN CASE WHEN lower(coalesce({h.text('bill/BillType')}, '')) "
-        f"= 'anniversary' THEN 'Recurring' ELSE 'One-Time' END "
-        f"WHEN {lt} = 'Tax' THEN 'Recurring' "
-        f"ELSE 'Usage-Based' END"
-    )
-    commitment_id = f"coalesce({sp_arn}, {ri_arn})"
-    is_commitment_row = _in(
-        lt, (*_COVERED, "RIFee", "SavingsPlanRecurringFee", "SavingsPlanUpfrontFee", "Fee")
-    )
-    cd_id = f"CASE WHEN {is_commitment_row} THEN {commitment_id} END"
-    cd_type = (
-        f"CASE WHEN {cd_id} IS NULL THEN NULL WHEN {sp_arn} IS NOT NULL THEN 'Savings Plan' "
-        f"ELSE 'Reserved Instance' END"
-    )
-    cd_category = (
-        f"CASE WHEN {cd_id} IS NULL THEN NULL WHEN {sp_arn} IS NOT NULL THEN 'Spend' "
-        f"ELSE 'Usage' END"
-    )
-    is_usage = _in(lt, _USAGE)
-    quantity_row = f"({is_usage} OR {_in(lt, _DISCOUNTS)})"
-    pricing_unit = h.text("pricing/unit")
-    contracted = (
-        f"CASE WHEN {lt} = 'DiscountedUsage' THEN {list_cost} "
-        f"WHEN {_in(lt, ('Usage', 'SavingsPlanCoveredUsage'))} THEN "
-        f"{h.dec0('lineItem/NetUnblendedCost') if has_net else unblended} "
-        f"ELSE {billed} END"
-    )
-    unblended_rate = h.dec("lineItem/NetUnblendedRate" if has_net else "lineItem/UnblendedRate")
-    # One row per native row: every FOCUS column, typed, plus helper columns.
-    base: dict[str, str] = {
-        "BillingAccountId": h.text("bill/PayerAccountId"),
-        "BillingAccountName": h.text("bill/PayerAccountName"),
+    commitment_id = "coalesce(sp_arn, ri_arn)"
+    cd_id = f"CASE WHEN {_in('lt', (*_COVERED, *fees))} THEN {commitment_id} END"
+    focus: dict[str, str] = {
+        "BillingAccountId": "payer",
+        "BillingAccountName": "payer_name",
         "BillingAccountType": "'Payer Account'",
-        "SubAccountId": h.text("lineItem/UsageAccountId"),
-        "SubAccountName": h.text("lineItem/UsageAccountName"),
+        "SubAccountId": "account",
+        "SubAccountName": "account_name",
         "SubAccountType": "'Linked Account'",
-        "BillingCurrency": h.text("lineItem/CurrencyCode"),
-        "BillingPeriodStart": bps,
-        "BillingPeriodEnd": h.ts("bill/BillingPeriodEndDate"),
-        "ChargePeriodStart": cps,
-        "ChargePeriodEnd": h.ts("lineItem/UsageEndDate"),
+        "BillingCurrency": "currency",
+        "BillingPeriodStart": "bps",
+        "BillingPeriodEnd": "bpe",
+        "ChargePeriodStart": "cps",
+        "ChargePeriodEnd": "cpe",
         "ChargeCategory": category,
-        "ChargeClass": (
-            f"CASE WHEN {_in(lt, ('Refund', 'Credit'))} AND {early} THEN 'Correction' END"
+        "ChargeClass": f"CASE WHEN {_in('lt', ('Refund', 'Credit'))} AND cps < bps "
+        "THEN 'Correction' END",
+        "ChargeFrequency": (
+            f"CASE WHEN {_in('lt', recurring)} THEN 'Recurring' "
+            f"WHEN {_in('lt', ('SavingsPlanUpfrontFee', 'Credit', 'Refund'))} THEN 'One-Time' "
+            "WHEN lt = 'Fee' THEN CASE WHEN bill_type = 'anniversary' THEN 'Recurring' "
+            "ELSE 'One-Time' END "
+            "WHEN lt = 'Tax' THEN 'Recurring' ELSE 'Usage-Based' END"
         ),
-        "ChargeFrequency": frequency,
-        "ChargeDescription": h.text("lineItem/LineItemDescription"),
-        "BilledCost": f"CASE WHEN {lt} = 'SavingsPlanCoveredUsage' THEN {_ZERO} ELSE {billed} END",
-        "EffectiveCost": (
-            f"CASE WHEN {_in(lt, ('RIFee', 'SavingsPlanRecurringFee'))} THEN {_ZERO} "
-            f"ELSE {amortized} END"
-        ),
+        "ChargeDescription": "description",
+        "BilledCost": f"CASE WHEN lt = 'SavingsPlanCoveredUsage' THEN {z} ELSE billed END",
+        "EffectiveCost": f"CASE WHEN {_in('lt', recurring)} THEN {z} ELSE {amortized} END",
         "ListCost": list_cost,
-        "ListUnitPrice": f"CASE WHEN {quantity_row} THEN {od_rate} END",
-        "ContractedCost": contracted,
+        "ListUnitPrice": f"CASE WHEN {quantity_row} THEN od_rate END",
+        "ContractedCost": (
+            f"CASE WHEN lt = 'DiscountedUsage' THEN {list_cost} "
+            f"WHEN {_in('lt', ('Usage', 'SavingsPlanCoveredUsage'))} THEN "
+            f"{'billed' if has_net else 'unblended'} ELSE billed END"
+        ),
         "ContractedUnitPrice": (
-            f"CASE WHEN {_in(lt, ('Usage', 'SavingsPlanCoveredUsage'))} THEN {unblended_rate} "
-            f"WHEN {lt} = 'DiscountedUsage' THEN {od_rate} END"
+            f"CASE WHEN {_in('lt', ('Usage', 'SavingsPlanCoveredUsage'))} THEN rate "
+            "WHEN lt = 'DiscountedUsage' THEN od_rate END"
         ),
-        "PricingQuantity": f"CASE WHEN {quantity_row} THEN {usage_amount} END",
-        "PricingUnit": (
-            f"CASE WHEN {quantity_row} AND {usage_amount} IS NOT NULL THEN {pricing_unit} END"
-        ),
-        "ConsumedQuantity": f"CASE WHEN {is_usage} THEN {usage_amount} END",
-        "ConsumedUnit": (
-            f"CASE WHEN {is_usage} AND {usage_amount} IS NOT NULL THEN {pricing_unit} END"
-        ),
+        "PricingQuantity": f"CASE WHEN {quantity_row} THEN amount END",
+        "PricingUnit": f"CASE WHEN {quantity_row} AND amount IS NOT NULL THEN unit END",
+        "ConsumedQuantity": f"CASE WHEN {is_usage} THEN amount END",
+        "ConsumedUnit": f"CASE WHEN {is_usage} AND amount IS NOT NULL THEN unit END",
         "PricingCategory": (
-            f"CASE WHEN {_in(lt, _COVERED)} THEN 'Committed' "
-            f"WHEN {is_usage} AND ({term} = 'spot' OR coalesce({usage_type}, '') "
-            f"LIKE '%SpotUsage%') THEN 'Dynamic' "
-            f"WHEN {is_usage} OR {category} = 'Purchase' THEN 'Standard' END"
+            f"CASE WHEN {_in('lt', _COVERED)} THEN 'Committed' "
+            f"WHEN {is_usage} AND (term = 'spot' OR coalesce(usage_type, '') "
+            "LIKE '%SpotUsage%') THEN 'Dynamic' "
+            f"WHEN {is_usage} OR {_in('lt', fees)} THEN 'Standard' END"
         ),
         "CommitmentDiscountId": cd_id,
-        "CommitmentDiscountType": cd_type,
-        "CommitmentDiscountCategory": cd_category,
-        "CommitmentDiscountStatus": f"CASE WHEN {_in(lt, _COVERED)} THEN 'Used' END",
+        "CommitmentDiscountType": f"CASE WHEN {cd_id} IS NULL THEN NULL "
+        "WHEN sp_arn IS NOT NULL THEN 'Savings Plan' ELSE 'Reserved Instance' END",
+        "CommitmentDiscountCategory": f"CASE WHEN {cd_id} IS NULL THEN NULL "
+        "WHEN sp_arn IS NOT NULL THEN 'Spend' ELSE 'Usage' END",
+        "CommitmentDiscountStatus": f"CASE WHEN {_in('lt', _COVERED)} THEN 'Used' END",
         "ResourceId": (
-            f"CASE WHEN {_in(lt, ('RIFee', 'SavingsPlanRecurringFee', 'SavingsPlanUpfrontFee'))} "
-            f"THEN coalesce({commitment_id}, {h.text('lineItem/ResourceId')}) "
-            f"ELSE {h.text('lineItem/ResourceId')} END"
+            f"CASE WHEN {_in('lt', ('RIFee', 'SavingsPlanRecurringFee', 'SavingsPlanUpfrontFee'))} "
+            f"THEN coalesce({commitment_id}, resource) ELSE resource END"
         ),
-        "RegionId": region,
-        "RegionName": _product(h, "product/location", "location"),
-        "AvailabilityZone": h.text("lineItem/AvailabilityZone"),
-        "ServiceName": service_name,
-        "ServiceCategory": cat_sql,
-        "ServiceSubcategory": sub_sql,
-        "SkuId": _product(h, "product/sku", "sku"),
-        "SkuPriceId": f"coalesce({h.text('pricing/RateCode')}, {h.text('pricing/RateId')})",
-        "InvoiceId": h.text("bill/InvoiceId"),
-        "InvoiceIssuerName": f"coalesce({h.text('bill/InvoicingEntity')}, 'AWS')",
+        "RegionId": "region",
+        "RegionName": "location",
+        "AvailabilityZone": "az",
+        "ServiceName": "coalesce(product_name, service_label, nullif(product_code, ''), 'AWS')",
+        "ServiceCategory": "coalesce(cat.category, 'Other')",
+        "ServiceSubcategory": "coalesce(cat.subcategory, 'Other (Other)')",
+        "SkuId": "sku",
+        "SkuPriceId": "rate_code",
+        "InvoiceId": "invoice",
+        "InvoiceIssuerName": "coalesce(issuer, 'AWS')",
         "ProviderName": "'AWS'",
-        "PublisherName": (
-            f"CASE WHEN lower(coalesce({billing_entity}, '')) LIKE '%marketplace%' "
-            f"THEN coalesce({legal_entity}, 'AWS Marketplace') ELSE 'AWS' END"
-        ),
-        "Tags": _tags(h),
-        "x_LineItemType": f"nullif({lt}, '')",
-        "x_LineItemId": h.text("identity/LineItemId"),
-        "x_UsageType": usage_type,
-        "x_Operation": h.text("lineItem/Operation"),
-        "x_ServiceCode": f"coalesce({_product(h, 'product/servicecode', 'servicecode')}, "
-        f"{product_code})",
-        "x_CostCategories": _cost_categories(h),
+        "PublisherName": "CASE WHEN billing_entity LIKE '%marketplace%' "
+        "THEN coalesce(legal_entity, 'AWS Marketplace') ELSE 'AWS' END",
+        "Tags": "tags",
+        "x_UsageType": "usage_type",
+        "x_Operation": "operation",
+        "x_ServiceCode": "coalesce(service_code, nullif(product_code, ''))",
+        "x_CostCategories": "cost_categories",
+        "x_LineItemId": "line_item_id",
+        "x_LineItemType": "nullif(lt, '')",
     }
     helpers = {
-        "__lt": lt,
-        "__unused": (
-            f"CASE {lt} WHEN 'RIFee' THEN {ri_unused} "
-            f"WHEN 'SavingsPlanRecurringFee' THEN {sp_unused} END"
-        ),
-        "__billed": billed,
+        "__lt": "lt",
+        "__unused": "CASE lt WHEN 'RIFee' THEN ri_unused WHEN 'SavingsPlanRecurringFee' "
+        "THEN sp_unused END",
+        "__billed": "billed",
         "__list": list_cost,
-        "__plan": sp_arn,
+        "__plan": "sp_arn",
     }
-    columns = [c for c in base if c not in ("x_LineItemType",)] + ["x_LineItemType"]
-    rows_cte = (
-        "SELECT __row, "
-        + ", ".join(f"{expr} AS {ident(name)}" for name, expr in {**base, **helpers}.items())
+    columns = list(focus)
+    categories = _categories()
+    cat_values = ", ".join(
+        f"({lit(code)}, {lit(cat)}, {lit(sub)})" for code, (cat, sub) in sorted(categories.items())
+    )
+    typed_cte = (
+        f"SELECT {ROW}, "
+        + ", ".join(f"{expr} AS {ident(name)}" for name, expr in typed.items())
         + f" FROM {SOURCE}"
     )
+    rows_cte = (
+        f"SELECT t.{ROW}, "
+        + ", ".join(f"{expr} AS {ident(name)}" for name, expr in {**focus, **helpers}.items())
+        + " FROM cur_typed AS t LEFT JOIN (VALUES "
+        + cat_values
+        + ") AS cat(code, category, subcategory) ON cat.code = t.product_code"
+    )
     select_cols = ", ".join(ident(c) for c in columns)
-    main = f"SELECT __row, {select_cols} FROM cur_rows WHERE __lt <> 'SavingsPlanNegation'"
+    main = f"SELECT {ROW}, {select_cols} FROM cur_rows WHERE __lt <> 'SavingsPlanNegation'"
     unused_over: dict[str, str] = {
         "ChargeCategory": "'Usage'",
         "ChargeClass": "CAST(NULL AS VARCHAR)",
@@ -409,10 +425,10 @@ def _convert(h: Header) -> Conversion:
             "'Unused ' || CASE WHEN __lt = 'RIFee' THEN 'reservation' ELSE 'Savings Plan' END"
             " || ' commitment (amortized) for the billing period'"
         ),
-        "BilledCost": _ZERO,
+        "BilledCost": z,
         "EffectiveCost": "__unused",
-        "ListCost": _ZERO,
-        "ContractedCost": _ZERO,
+        "ListCost": z,
+        "ContractedCost": z,
         "ListUnitPrice": f"CAST(NULL AS {_M})",
         "ContractedUnitPrice": f"CAST(NULL AS {_M})",
         "PricingQuantity": f"CAST(NULL AS {_M})",
@@ -424,35 +440,35 @@ def _convert(h: Header) -> Conversion:
         "x_LineItemType": "__lt || '/Unused'",
     }
     unused = (
-        "SELECT __row, "
+        f"SELECT {ROW}, "
         + ", ".join(f"{unused_over.get(c, ident(c))} AS {ident(c)}" for c in columns)
         + " FROM cur_rows WHERE __unused IS NOT NULL AND __unused <> 0"
     )
     residual_keys = (
         "BillingAccountId",
         "BillingAccountName",
+        "BillingAccountType",
         "SubAccountId",
         "SubAccountName",
+        "SubAccountType",
         "BillingCurrency",
         "BillingPeriodStart",
         "BillingPeriodEnd",
         "InvoiceId",
         "InvoiceIssuerName",
-        "__plan",
     )
     residual_over: dict[str, str] = {
         "ChargePeriodStart": "min(ChargePeriodStart)",
         "ChargePeriodEnd": "max(ChargePeriodEnd)",
         "ChargeCategory": "'Usage'",
-        "ChargeClass": "CAST(NULL AS VARCHAR)",
         "ChargeFrequency": "'Usage-Based'",
         "ChargeDescription": (
             "'Savings Plan coverage residual: covered usage and negation lines that do not "
             "cancel in this file'"
         ),
         "BilledCost": "sum(__billed)",
-        "EffectiveCost": _ZERO,
-        "ListCost": (f"coalesce(sum(__list) FILTER (WHERE __lt = 'SavingsPlanNegation'), {_ZERO})"),
+        "EffectiveCost": z,
+        "ListCost": f"coalesce(sum(__list) FILTER (WHERE __lt = 'SavingsPlanNegation'), {z})",
         "ContractedCost": "sum(__billed)",
         "PricingCategory": "'Committed'",
         "CommitmentDiscountId": "__plan",
@@ -466,23 +482,24 @@ def _convert(h: Header) -> Conversion:
         "PublisherName": "'AWS'",
         "x_LineItemType": "'SavingsPlanCoverageResidual'",
     }
+
+    def residual_item(c: str) -> str:
+        if c in residual_over:
+            return residual_over[c]
+        return ident(c) if c in residual_keys else "NULL"
+
     residual = (
-        "SELECT min(__row) AS __row, "
-        + ", ".join(
-            f"{residual_over[c] if c in residual_over else (ident(c) if c in residual_keys else 'NULL')}"  # noqa: E501
-            f" AS {ident(c)}"
-            for c in columns
-        )
+        f"SELECT min({ROW}) AS {ROW}, "
+        + ", ".join(f"{residual_item(c)} AS {ident(c)}" for c in columns)
         + " FROM cur_rows WHERE __lt IN ('SavingsPlanCoveredUsage', 'SavingsPlanNegation') "
-        f"GROUP BY {', '.join(ident(k) for k in residual_keys)} "
+        f"GROUP BY {', '.join(ident(k) for k in (*residual_keys, '__plan'))} "
         "HAVING sum(__billed) <> 0 OR coalesce(sum(__list) FILTER "
         "(WHERE __lt = 'SavingsPlanNegation'), 0) <> 0"
     )
-    query = f"{main}\nUNION ALL\n{unused}\nUNION ALL\n{residual}"
-    measures = [
+    measures = (
         Measure(
             "lineItem/NetUnblendedCost" if has_net else "lineItem/UnblendedCost",
-            billed,
+            "billed",
             "BilledCost",
         ),
         Measure(
@@ -491,20 +508,18 @@ def _convert(h: Header) -> Conversion:
             "EffectiveCost",
         ),
         Measure("pricing/publicOnDemandCost (list cost)", list_cost, "ListCost"),
-    ]
-    if not h.has("pricing/publicOnDemandCost"):
-        notes.append(
-            "no pricing/publicOnDemandCost column: ListCost is rate × amount, or BilledCost"
-        )
+    )
     return Conversion(
         format="aws-cur",
-        query=query,
+        query=f"{main}\nUNION ALL\n{unused}\nUNION ALL\n{residual}",
         columns=tuple(columns),
-        account=h.text("bill/PayerAccountId"),
-        period=bps,
-        measures=tuple(measures),
+        account="payer",
+        period="bps",
+        measures=measures,
         notes=tuple(notes),
-        ctes=(("cur_rows", rows_cte),),
+        ctes=(("cur_typed", typed_cte), ("cur_rows", rows_cte)),
+        totals_from="cur_typed",
+        staged="cur_typed",
     )
 
 

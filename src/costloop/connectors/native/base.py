@@ -150,6 +150,13 @@ class Conversion:
         notes: decisions taken for this file (shown to the user).
         ctes: (name, SELECT) common table expressions the query uses; each may read
             :data:`SOURCE` and the ones before it.
+        totals_from: the relation ``account``, ``period`` and the measures are
+            evaluated over: :data:`SOURCE`, or one of ``ctes`` (e.g. a typed layer
+            that parses each native column once).
+        staged: a CTE (the first of ``ctes``, reading only :data:`SOURCE`, one row per
+            source row in source order, carrying ``__row``) that the warehouse may
+            compute in a first parallel pass and store; the query and the totals then
+            read the stored layer instead of re-parsing the source.
     """
 
     format: str
@@ -160,18 +167,43 @@ class Conversion:
     measures: tuple[Measure, ...]
     notes: tuple[str, ...] = field(default=())
     ctes: tuple[tuple[str, str], ...] = field(default=())
+    totals_from: str = SOURCE
+    staged: str | None = None
 
-    def sql(self, relation: str) -> str:
-        """The conversion query with the source relation bound."""
-        ctes = [f"{SOURCE} AS ({relation})", *(f"{n} AS ({q})" for n, q in self.ctes)]
-        return "WITH " + ",\n".join(ctes) + "\n" + self.query
+    def _ctes(self, relation: str, staged: str | None) -> list[str]:
+        if staged is None:
+            return [f"{SOURCE} AS ({relation})", *(f"{n} AS ({q})" for n, q in self.ctes)]
+        # The staged layer was computed from the source in an earlier pass.
+        return [
+            f"{SOURCE} AS (SELECT NULL AS {ROW} WHERE false)",
+            *(f"{n} AS ({staged if n == self.staged else q})" for n, q in self.ctes),
+        ]
 
-    def totals_sql(self, relation: str) -> str:
-        """Native totals per (BillingAccountId, BillingPeriodStart) of the source."""
+    def sql(self, relation: str, staged: str | None = None) -> str:
+        """The conversion query with the source relation (or the staged layer) bound."""
+        return "WITH " + ",\n".join(self._ctes(relation, staged)) + "\n" + self.query
+
+    def staged_sql(self, relation: str) -> str:
+        """The ``staged`` layer over the source, without ``__row`` (for a first pass)."""
+        if self.staged is None:
+            raise ValueError("this conversion has no staged layer")
+        first = f"{self.staged} AS ({dict(self.ctes)[self.staged]})"
+        return f"WITH {SOURCE} AS ({relation}), {first} SELECT * EXCLUDE ({ROW}) FROM {self.staged}"
+
+    def totals_sql(self, relation: str, staged: str | None = None) -> str:
+        """Native totals per (BillingAccountId, BillingPeriodStart) of the source.
+
+        ``account``, ``period`` and the measures are evaluated over ``totals_from``
+        (the source itself unless the conversion names one of its CTEs).
+        """
         sums = ", ".join(f"coalesce(sum({m.sql}), 0) AS m{i}" for i, m in enumerate(self.measures))
+        ctes = self._ctes(relation, staged)
+        if self.totals_from == SOURCE:
+            ctes = ctes[:1]
         return (
+            "WITH " + ",\n".join(ctes) + "\n"
             f"SELECT {self.account} AS account, {self.period} AS period, {sums} "
-            f"FROM ({relation}) AS {SOURCE} GROUP BY ALL"
+            f"FROM {self.totals_from} GROUP BY ALL"
         )
 
 
