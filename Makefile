@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck layers unit bench lock clean
+.PHONY: demo test lint typecheck layers unit conformance bench lock clean
 
 $(STAMP): pyproject.toml requirements/lock.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ demo: $(STAMP)
 	$(BIN)/costloop demo --workspace demo-workspace
 
 ## Everything CI runs: lint, types, layering contracts, tests.
-test: $(STAMP) lint typecheck layers unit
+test: $(STAMP) lint typecheck layers unit conformance
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
@@ -30,7 +30,12 @@ layers: $(STAMP)
 	$(BIN)/lint-imports
 
 unit: $(STAMP)
-	$(BIN)/pytest -n 2 -q
+	$(BIN)/pytest -n 2 -q -m 'not conformance'
+
+## FOCUS 1.2 conformance of `costloop export focus`, checked by focus-validator 2.2.1
+## (installed once into .venv-fv with Python 3.12; see docs/conformance.md).
+conformance: $(STAMP)
+	$(BIN)/pytest -q -m conformance tests/conformance
 
 ## Benchmarks (not part of `make test`): see benchmarks/README.md.
 bench: $(STAMP)
@@ -44,4 +49,4 @@ lock:
 	rm -rf .lock-venv
 
 clean:
-	rm -rf $(VENV) demo-workspace .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-fv .venv-fc demo-workspace .pytest_cache .mypy_cache .ruff_cache

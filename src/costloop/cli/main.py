@@ -6,7 +6,15 @@ import sys
 
 import typer
 
-from costloop.cli import data_cmds, demo_cmds, loop_cmds, report_cmds, workspace_cmds
+from costloop.cli import (
+    data_cmds,
+    demo_cmds,
+    export_cmds,
+    loop_cmds,
+    report_cmds,
+    sources_cmds,
+    workspace_cmds,
+)
 from costloop.cli.common import err_console
 from costloop.core.errors import CostloopError
 
@@ -22,9 +30,11 @@ app = typer.Typer(
 )
 workspace_cmds.register(app)
 data_cmds.register(app)
+sources_cmds.register(app)
 report_cmds.register(app)
 loop_cmds.register(app)
 demo_cmds.register(app)
+export_cmds.register(app)
 
 
 def main() -> None:
