@@ -106,7 +106,7 @@ class Runs:
         self._ok("init", ws)
         fmt = () if sample.format is None else ("--format", sample.format)
         loaded = json.loads(self._ok("ingest", "-w", ws, base / sample.path, *fmt, "--json"))
-        export = home / "export.csv"
+        export = home / f"export.{sample.export}"
         summary = json.loads(self._ok("export", "focus", "-w", ws, "--out", export, "--json"))
         run = SampleRun(
             sample=sample,

@@ -57,8 +57,9 @@ def test_export_keeps_every_row_and_cent(conformance_runs: Runs, sample: Any) ->
 
     assert run.summary["rows"] == run.ingested_rows
     assert Decimal(run.summary["billed_cost"]) == run.ingested_billed_cost
-    with run.export.open(encoding="utf-8") as f:
-        assert sum(1 for _ in f) >= run.ingested_rows + 1  # header + rows (+ quoted newlines)
+    if run.export.suffix == ".csv":
+        with run.export.open(encoding="utf-8") as f:
+            assert sum(1 for _ in f) >= run.ingested_rows + 1  # header, rows (quoted newlines)
 
 
 def test_parquet_export_fails_no_rule_the_csv_passes(

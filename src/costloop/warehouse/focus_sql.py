@@ -224,6 +224,8 @@ def native_select(
             continue
         src = ident(col.name)
         expr = _enum(src, col.name) if col.name in ALLOWED_VALUES else src
+        if col.name == "ServiceName":  # FOCUS: ASCII only ("Red Hat®" → "Red Hat(R)")
+            expr = _ascii(src)
         exprs.append(f"CAST({expr} AS {col.dtype.sql}) AS {ident(col.name)}")
     has_tags = "Tags" in produced
     exprs += [
@@ -241,6 +243,14 @@ def native_select(
     if has_tags:
         inner = f"(SELECT *, {_tags_object(ident('Tags'))} AS {_TAGS} FROM {inner})"
     return "SELECT " + ",\n  ".join(exprs) + f"\nFROM {inner}"
+
+
+def _ascii(src: str) -> str:
+    """ASCII text: accents stripped, (R)/(TM)/(C) spelled out, other symbols dropped."""
+    spelled = (
+        f"replace(replace(replace(strip_accents({src}), '®', '(R)'), '™', '(TM)'), '©', '(C)')"
+    )
+    return f"trim(regexp_replace({spelled}, '[^\\x00-\\x7F]', '', 'g'))"
 
 
 def native_extras(conversion: Conversion) -> list[str]:

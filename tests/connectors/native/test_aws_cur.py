@@ -134,7 +134,7 @@ def test_usage_row_maps_every_mandatory_column() -> None:
     )
     assert r["BilledCost"] == r["EffectiveCost"] == r["ListCost"] == r["ContractedCost"]
     assert r["BilledCost"] == D("0.096")
-    assert (r["PricingQuantity"], r["PricingUnit"]) == (D(1), "Hrs")
+    assert (r["PricingQuantity"], r["PricingUnit"]) == (D(1), "Hours")
     assert (r["ServiceName"], r["ServiceCategory"], r["ServiceSubcategory"]) == (
         "Amazon Elastic Compute Cloud",
         "Compute",

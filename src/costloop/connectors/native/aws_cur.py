@@ -38,6 +38,8 @@ cost formulas, corrected to FOCUS ≥ 1.0 categories):
 * **Tags** from ``resourceTags/user:KEY`` (original casing) → ``KEY`` and
   ``resourceTags/aws:KEY`` → ``aws:KEY``; CUR 2.0's normalized ``user_key`` → ``key``.
 * ServiceCategory/Subcategory from the mapping tables in ``costloop/data/connectors/aws``.
+* PricingUnit/ConsumedUnit: ``pricing/unit`` with AWS's time abbreviations written as
+  FOCUS UnitFormat asks (``Hrs`` → ``Hours``, ``GB-Mo`` → ``GB-Months``).
 """
 
 from __future__ import annotations
@@ -214,7 +216,12 @@ def _typed(h: Header, has_net: bool) -> dict[str, str]:
         "amount": h.dec("lineItem/UsageAmount"),
         "od_cost": h.dec("pricing/publicOnDemandCost"),
         "od_rate": h.dec("pricing/publicOnDemandRate"),
-        "unit": h.text("pricing/unit"),
+        # AWS abbreviations to FOCUS UnitFormat ("Hrs" → "Hours", "GB-Mo" → "GB-Months").
+        "unit": (
+            "regexp_replace(regexp_replace(regexp_replace(regexp_replace("
+            f"{h.text('pricing/unit')}, '^(Hrs|Hr)$', 'Hours'), '-(Mo|Mos|Month)$', '-Months'), "
+            "'-(Hrs|Hr|Hour)$', '-Hours'), '-(Second|Sec)$', '-Seconds')"
+        ),
         "term": f"lower(coalesce({h.text('pricing/term')}, ''))",
         "usage_type": h.text("lineItem/UsageType"),
         "operation": h.text("lineItem/Operation"),
