@@ -62,17 +62,67 @@ def decimal_expr(src: str, column: str, *, round_excess: bool = False) -> str:
     )
     exact = f"TRY_CAST({src} AS {MONEY_SQL_TYPE})"
     wide = f"TRY_CAST({src} AS DECIMAL(38, 24))"
-    if round_excess:  # the cast rounds digits beyond the 18th
-        return (
-            f"CASE WHEN {src} IS NULL THEN NULL ELSE COALESCE({fast}, {exact}, "
-            f"{fail(column, 'cannot parse as a decimal number:', quoted)}) END"
-        )
+    if round_excess:
+        return _rounded_decimal(src, column, quoted, exact)
     return (
         f"CASE WHEN {src} IS NULL THEN NULL ELSE COALESCE({fast}, CASE "
         f"WHEN {exact} IS NULL THEN {fail(column, 'cannot parse as a decimal number:', quoted)} "
         f"WHEN {wide} IS NOT NULL AND {wide} <> {exact} THEN "
         f"{fail(column, 'has more than 18 decimal places:', quoted)} "
         f"ELSE {exact} END) END"
+    )
+
+
+def plain_number(src: str) -> str:
+    """SQL: numeric text without exponent notation (``-4.8E-7`` → ``-0.00000048``).
+
+    The digits are only moved, never rounded, so the result parses exactly; text that
+    is not ``<mantissa>e<integer>`` is returned unchanged.
+    """
+    low = f"lower({src})"
+    mant = f"split_part({low}, 'e', 1)"
+    exp = f"TRY_CAST(split_part({low}, 'e', 2) AS INTEGER)"
+    neg = f"starts_with({mant}, '-')"
+    body = f"ltrim({mant}, '+-')"
+    digits = f"replace({body}, '.', '')"
+    point = (
+        f"(CASE WHEN strpos({body}, '.') = 0 THEN length({body}) "
+        f"ELSE strpos({body}, '.') - 1 END + {exp})"
+    )
+    moved = (
+        f"CASE WHEN {point} <= 0 THEN '0.' || repeat('0', -{point}) || {digits} "
+        f"WHEN {point} >= length({digits}) "
+        f"THEN {digits} || repeat('0', {point} - length({digits})) "
+        f"ELSE {digits}[1:{point}] || '.' || {digits}[{point} + 1:] END"
+    )
+    return (
+        f"CASE WHEN strpos({low}, 'e') = 0 OR {exp} IS NULL OR abs({exp}) > 60 THEN {src} "
+        f"ELSE CASE WHEN {neg} THEN '-' ELSE '' END || {moved} END"
+    )
+
+
+def _rounded_decimal(src: str, column: str, quoted: str, exact: str) -> str:
+    """DECIMAL(38, 18) of ``src`` rounded to 18 places; see :func:`decimal_expr`."""
+    plain = plain_number(src)
+    decimals = "CASE WHEN strpos(p, '.') = 0 THEN 0 ELSE length(p) - strpos(p, '.') END"
+    # 64-bit decimals parse far faster than the 128-bit storage type: plain numbers take
+    # the narrowest scale that holds them (digits past the 18th are rounded by the cast;
+    # an overflow falls through to the next scale, then to the exact cast).
+    scales = " ".join(
+        f"WHEN {decimals} <= {scale} AND TRY_CAST(p AS DECIMAL(18, {scale})) IS NOT NULL "
+        f"THEN CAST(TRY_CAST(p AS DECIMAL(18, {scale})) AS {MONEY_SQL_TYPE})"
+        for scale in (10, 14, 17)
+    )
+    parse = (
+        f"(p -> CASE WHEN p IS NULL THEN NULL {scales} "
+        f"WHEN TRY_CAST(p AS DECIMAL(18, 18)) IS NOT NULL "
+        f"THEN CAST(TRY_CAST(p AS DECIMAL(18, 18)) AS {MONEY_SQL_TYPE}) "
+        f"ELSE TRY_CAST(p AS {MONEY_SQL_TYPE}) END)"
+    )
+    value = f"list_transform([{plain}], {parse})[1]"
+    return (
+        f"CASE WHEN {src} IS NULL THEN NULL ELSE COALESCE({value}, "
+        f"{fail(column, 'cannot parse as a decimal number:', quoted)}) END"
     )
 
 
@@ -91,9 +141,15 @@ def datetime_expr(
     layouts = ", ".join(lit(f) for f in (*formats, "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d %H:%M:%S"))
     # Fixed layouts parse about 10x faster than the general cast, which also handles
     # offsets (converted to UTC: the session time zone is UTC) and fractions.
+    # ISO text without a UTC offset (a trailing Z is UTC) takes the plain cast, the
+    # fastest parser; text with an offset is converted to UTC by the TIMESTAMPTZ cast.
+    tail = f"substr({src}, 11)"
+    no_offset = f"strpos({tail}, '+') = 0 AND strpos({tail}, '-') = 0"
+    custom = f"try_strptime({src}, [{', '.join(lit(f) for f in formats)}]), " if formats else ""
     return (
         f"CASE WHEN {src} IS NULL THEN NULL "
-        f"ELSE COALESCE(try_strptime({src}, [{layouts}]), "
+        f"ELSE COALESCE({custom}CASE WHEN {no_offset} THEN TRY_CAST({src} AS TIMESTAMP) END, "
+        f"try_strptime({src}, [{layouts}]), "
         f"CAST(TRY_CAST({src} AS TIMESTAMPTZ) AS TIMESTAMP), "
         f"{fail(column, what, quoted)}) END"
     )
