@@ -23,6 +23,7 @@ __all__ = [
     "discover",
     "file_digest",
     "json_columns",
+    "line_endings",
     "nested_parquet_columns",
     "read_header",
 ]
@@ -241,6 +242,43 @@ def nested_parquet_columns(item: InputFile) -> frozenset[str]:
         or pa.types.is_list(f.type)
         or pa.types.is_large_list(f.type)
     )
+
+
+def line_endings(item: InputFile) -> str | None:
+    """A message when a CSV file mixes CRLF and LF line endings, else None.
+
+    The CSV reader needs one line-ending style per file; this names the first line
+    that breaks the style of the header line.
+    """
+    if item.format.is_json or item.format is FileFormat.PARQUET:
+        return None
+    opener = gzip.open if item.format.gzipped else open
+    crlf: bool | None = None
+    quotes = 0  # '"' seen so far: newlines inside quotes are data
+    line = 1
+    last = b""
+    with opener(item.path, "rb") as f:
+        while chunk := f.read(_CHUNK):
+            start = 0
+            while (end := chunk.find(b"\n", start)) >= 0:
+                quotes += chunk.count(b'"', start, end)
+                if quotes % 2 == 0:
+                    before = chunk[end - 1 : end] if end else last
+                    style = before == b"\r"
+                    if crlf is None:
+                        crlf = style
+                    elif style != crlf:
+                        first, this = ("CRLF", "LF") if crlf else ("LF", "CRLF")
+                        return (
+                            f"the file mixes line endings: the header ends in {first} but "
+                            f"line {line} ends in {this}; save it with one style "
+                            "(e.g. `dos2unix FILE`)"
+                        )
+                    line += 1
+                start = end + 1
+            quotes += chunk.count(b'"', start)
+            last = chunk[-1:]
+    return None
 
 
 def file_digest(item: InputFile) -> str:

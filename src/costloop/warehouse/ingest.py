@@ -29,7 +29,14 @@ from pathlib import Path
 
 import duckdb
 
-from costloop.connectors.files import FileFormat, InputFile, discover, file_digest, read_header
+from costloop.connectors.files import (
+    FileFormat,
+    InputFile,
+    discover,
+    file_digest,
+    line_endings,
+    read_header,
+)
 from costloop.connectors.focus import FocusPlan, plan_focus
 from costloop.connectors.native import (
     FORMATS,
@@ -167,6 +174,10 @@ def _input_error(exc: duckdb.Error, item: InputFile, header: list[str]) -> Input
         return InputError(
             f"corrupt or truncated gzip data: {text.splitlines()[0]}", file=str(item.path)
         )
+    if "invalid state" in text:
+        mixed = line_endings(item)
+        if mixed is not None:
+            return InputError(mixed, file=str(item.path), row=None)
     return InputError(f"cannot read: {text.splitlines()[0]}", file=str(item.path))
 
 
