@@ -211,7 +211,8 @@ def _typed(h: Header, has_net: bool) -> dict[str, str]:
         "bill_type": f"lower(coalesce({h.text('bill/BillType')}, ''))",
         "description": h.text("lineItem/LineItemDescription"),
         "unblended": h.dec0("lineItem/UnblendedCost"),
-        "billed": h.dec0("lineItem/NetUnblendedCost" if has_net else "lineItem/UnblendedCost"),
+        # Without Net columns BilledCost is the unblended cost (aliased in cur_base).
+        **({"billed": h.dec0("lineItem/NetUnblendedCost")} if has_net else {}),
         "rate": h.dec("lineItem/NetUnblendedRate" if has_net else "lineItem/UnblendedRate"),
         "amount": h.dec("lineItem/UsageAmount"),
         "od_cost": h.dec("pricing/publicOnDemandCost"),
@@ -418,7 +419,7 @@ def _convert(h: Header) -> Conversion:
     rows_cte = (
         f"SELECT t.{ROW}, "
         + ", ".join(f"{expr} AS {ident(name)}" for name, expr in {**focus, **helpers}.items())
-        + " FROM cur_typed AS t LEFT JOIN (VALUES "
+        + " FROM cur_base AS t LEFT JOIN (VALUES "
         + cat_values
         + ") AS cat(code, category, subcategory) ON cat.code = t.product_code"
     )
@@ -524,8 +525,15 @@ def _convert(h: Header) -> Conversion:
         period="bps",
         measures=measures,
         notes=tuple(notes),
-        ctes=(("cur_typed", typed_cte), ("cur_rows", rows_cte)),
-        totals_from="cur_typed",
+        ctes=(
+            ("cur_typed", typed_cte),
+            (
+                "cur_base",
+                "SELECT *" + ("" if has_net else ", unblended AS billed") + " FROM cur_typed",
+            ),
+            ("cur_rows", rows_cte),
+        ),
+        totals_from="cur_base",
         staged="cur_typed",
     )
 
