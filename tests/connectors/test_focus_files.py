@@ -124,3 +124,16 @@ def test_digest_hashes_bytes_and_checks_gzip_streams(tmp_path: Path) -> None:
     path.write_bytes(data[:-9])
     with pytest.raises(InputError, match="truncated"):
         file_digest(item)
+
+
+def test_pretty_printed_json_is_named_as_such(tmp_path: Path) -> None:
+    from costloop.connectors.files import FileFormat, json_columns
+
+    path = tmp_path / "manifest.json"
+    path.write_text('{\n  "a": 1\n}\n')
+    with pytest.raises(InputError, match="multi-line JSON document, not JSON lines"):
+        json_columns(InputFile(path, FileFormat.JSONL))
+    path.write_text('{"a": 1}\n{"a": \n')
+    with pytest.raises(InputError, match="line is not valid JSON") as caught:
+        json_columns(InputFile(path, FileFormat.JSONL))
+    assert caught.value.row == 2

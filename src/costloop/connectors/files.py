@@ -215,6 +215,12 @@ def json_columns(item: InputFile) -> list[str]:
                 try:
                     record = json.loads(line)
                 except json.JSONDecodeError as exc:
+                    if number == 1 and line.strip() in ("{", "["):
+                        raise InputError(
+                            "a multi-line JSON document, not JSON lines: costloop reads one "
+                            "JSON object per line (e.g. BigQuery's NEWLINE_DELIMITED_JSON)",
+                            file=file,
+                        ) from None
                     raise InputError(
                         f"line is not valid JSON: {exc.msg}", file=file, row=number
                     ) from None
