@@ -60,4 +60,49 @@ SAMPLES: list[Sample] = [
         export="parquet",
     ),
     Sample("aws-cur-savings-plan", "native/aws/koku/2023-06-01.csv", None, export="parquet"),
+    # Azure cost details — every sample of tests/fixtures/native/azure that loads. Not
+    # here: opencost's values/*.csv and headersets/BOM.csv (not bills, refused by
+    # design), finops-toolkit's FocusCost_1.2-preview.json (column metadata) and
+    # koku/camel_azure_version_2.csv (mixed CRLF/LF line endings, refused by the CSV
+    # reader: see test_mixed_line_endings_sample_ingests_unmodified).
+    *(
+        Sample(sid, f"native/azure/{path}", "azure-cost-details", export="parquet")
+        for sid, path in (
+            ("azure-ea-actual", "finops-toolkit/EA_ActualCost_Small.csv"),
+            ("azure-ea-amortized", "finops-toolkit/EA_AmortizedCost_Small.csv"),
+            ("azure-focus-converters", "focus-converters/sample-anonymous-ea-export-dataset.csv"),
+            ("azure-koku-version-2", "koku/azure_version_2.csv"),
+            ("azure-koku-camelcased", "koku/azure_camelCased.csv"),
+            ("azure-koku-costreport", "koku/costreport_a243c6f2-199f-4074-9a2c-40e671cf1584.csv"),
+            ("azure-opencost-enterprise", "opencost/headersets/Enterprise.csv"),
+            ("azure-opencost-enterprise-camel", "opencost/headersets/EnterpriseCamel.csv"),
+            ("azure-opencost-german", "opencost/headersets/German.csv"),
+            ("azure-opencost-payg", "opencost/headersets/PayAsYouGo.csv"),
+            ("azure-opencost-ya", "opencost/headersets/YA.csv"),
+        )
+    ),
+    # Google Cloud billing export (koku's CSV dumps and a JSON lines detailed export).
+    # Not here: opencost_skus.json (a Catalog API response, refused by design).
+    *(
+        Sample(sid, f"native/gcp/{path}", "gcp-billing-export", export="parquet")
+        for sid, path in (
+            ("gcp-tmp-example", "tmp_example.csv"),
+            ("gcp-evidence", "evidence-2020-11-16.csv"),
+            (
+                "gcp-koku-202011",
+                "202011_30c31bca571d9b7f3b2c8459dd8bc34a_2020-11-08_2020-11-11.csv",
+            ),
+            ("gcp-koku-2022-08", "2022-08-01_5.csv"),
+            ("gcp-koku-2024-03", "2024-03-01_5.csv"),
+            ("gcp-billing-export-detailed", "billing_export_detailed.jsonl"),
+        )
+    ),
+    # OCI cost reports. Not here: the usage report (no costs, refused by design).
+    *(
+        Sample(sid, f"native/oci/{path}", "oci-cost-report", export="parquet")
+        for sid, path in (
+            ("oci-focus-converters", "reports_cost-csv_0000000030000269.csv"),
+            ("oci-koku-cost-report", "reports_cost-csv_0001000000603747.csv"),
+        )
+    ),
 ]

@@ -314,7 +314,7 @@ def test_reservation_purchase_is_billed_not_amortized() -> None:
         "CommitmentDiscountStatus": None,
         "ResourceId": RI,
         "ResourceName": "VM_RI_2023",
-        "ResourceType": None,
+        "ResourceType": "Microsoft.Capacity/reservationOrders/reservations",
     }
     assert pick(row, "ServiceName", "ServiceCategory", "ServiceSubcategory") == {
         "ServiceName": "Azure Reservations",
@@ -443,10 +443,13 @@ def test_savings_plan_usage_and_unused_savings_plan() -> None:
         "EffectiveCost": D("0.006000000468"),
     }
     assert used["ListCost"] == D("0.013347594624")  # 0.0416 × 0.32085564, exact
-    assert pick(unused, "CommitmentDiscountStatus", "CommitmentDiscountType", "ResourceId") == {
+    assert pick(
+        unused, "CommitmentDiscountStatus", "CommitmentDiscountType", "ResourceId", "ResourceType"
+    ) == {
         "CommitmentDiscountStatus": "Unused",
         "CommitmentDiscountType": "Savings Plan",
         "ResourceId": SP,
+        "ResourceType": "Microsoft.BillingBenefits/savingsPlanOrders/savingsPlans",
     }
     assert unused["ServiceName"] == "Azure Savings Plan for Compute"
 
@@ -898,12 +901,51 @@ def test_nested_resource_type_finds_the_service() -> None:
 
 
 def test_unknown_service_falls_back_to_meter_category() -> None:
-    (row,), _ = convert([ea(ConsumedService="Contoso.Widgets", ResourceId=None)])
+    (row,), _ = convert(
+        [ea(ConsumedService="Contoso.Widgets", ResourceId=None, MeterCategory="Widgets")]
+    )
     assert pick(row, "ServiceName", "ServiceCategory", "ServiceSubcategory") == {
-        "ServiceName": "Virtual Machines",
+        "ServiceName": "Widgets",
         "ServiceCategory": "Other",
         "ServiceSubcategory": "Other (Other)",
     }
+
+
+def test_a_known_service_name_always_has_its_own_category() -> None:
+    """FOCUS: one ServiceCategory per ServiceName, whichever way the name was found."""
+    rows, _ = convert(
+        [
+            # Unknown ConsumedService: the name comes from MeterCategory.
+            ea(ConsumedService="Contoso.Widgets", ResourceId=None),
+            # Microsoft.Compute has many services (name unknown, category Compute): a
+            # bandwidth meter's MeterCategory names Virtual Network, a Networking service.
+            ea(
+                ConsumedService="microsoft.compute",
+                ResourceId=None,
+                MeterCategory="Virtual Network",
+            ),
+            ea(
+                ConsumedService="Microsoft.Network",
+                ResourceId=None,
+                MeterCategory="Virtual Network",
+            ),
+        ]
+    )
+    assert [pick(r, "ServiceName", "ServiceCategory", "ServiceSubcategory") for r in rows] == [
+        {
+            "ServiceName": "Virtual Machines",
+            "ServiceCategory": "Compute",
+            "ServiceSubcategory": "Virtual Machines",
+        },
+        *[
+            {
+                "ServiceName": "Virtual Network",
+                "ServiceCategory": "Networking",
+                "ServiceSubcategory": "Network Infrastructure",
+            }
+        ]
+        * 2,
+    ]
 
 
 def test_empty_billing_account_names_the_row() -> None:
@@ -991,7 +1033,7 @@ def test_does_not_claim_any_other_fixture() -> None:
 def test_mapping_tables_use_focus_vocabulary() -> None:
     tables = dict(_lookups())
     con = duckdb.connect()
-    for name in ("azure_svc_pair", "azure_svc_type", "azure_svc_cs"):
+    for name in ("azure_svc_pair", "azure_svc_type", "azure_svc_cs", "azure_svc_name"):
         for cat, sub in con.execute(f"SELECT DISTINCT cat, sub FROM ({tables[name]})").fetchall():
             assert cat in ALLOWED_VALUES["ServiceCategory"]
             assert SERVICE_SUBCATEGORIES[sub] == cat

@@ -128,8 +128,8 @@ def test_usage_row_maps_every_column(convert: Convert) -> None:
     )
     for col in ("BilledCost", "EffectiveCost", "ListCost", "ContractedCost"):
         assert row[col] == Decimal("1.5")
-    assert (row["PricingQuantity"], row["PricingUnit"]) == (Decimal(2), "hour")
-    assert (row["ConsumedQuantity"], row["ConsumedUnit"]) == (Decimal(7200), "seconds")
+    assert (row["PricingQuantity"], row["PricingUnit"]) == (Decimal(2), "Hours")
+    assert (row["ConsumedQuantity"], row["ConsumedUnit"]) == (Decimal(7200), "Seconds")
     assert row["PricingCategory"] == "Standard"
     assert (row["RegionId"], row["RegionName"], row["AvailabilityZone"]) == (
         "us-central1",
@@ -156,6 +156,26 @@ def test_usage_row_maps_every_column(convert: Convert) -> None:
         "202403",
     )
     assert row["Tags"] is None and row["x_Credits"] is None and row["x_SourceRow"] == 1
+
+
+@pytest.mark.parametrize(
+    ("native", "focus"),
+    [
+        ("gibibyte hour", "GiB-Hours"),
+        ("gibibyte month", "GiB-Months"),
+        ("byte-seconds", "B-Seconds"),
+        ("bytes", "B"),
+        ("tebibyte", "TiB"),
+        ("hour", "Hours"),
+        ("requests", "Requests"),
+        ("count", "Count"),
+        ("GiB", "GiB"),  # already FOCUS: kept (not read as gibibit)
+        ("api calls", "api calls"),  # not a unit over time: kept
+    ],
+)
+def test_units_in_focus_unit_format(convert: Convert, native: str, focus: str) -> None:
+    (row,) = one(convert, **{"usage.unit": native, "usage.pricing_unit": native})
+    assert (row["PricingUnit"], row["ConsumedUnit"]) == (focus, focus)
 
 
 @pytest.mark.parametrize("kind", IN_ROW)

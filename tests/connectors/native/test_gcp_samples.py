@@ -242,7 +242,7 @@ def test_labels_regions_and_bad_charge_periods(cli: Cli, loaded: Loaded) -> None
         "us-central1",
         "Iowa",
         "test-proj-id-2",
-        "gibibyte hour",
+        "GiB-Hours",
     )
 
 

@@ -246,6 +246,23 @@ def test_resource_type_only_from_ocids(convert: Convert) -> None:
     assert one(convert, **{"product/resourceId": "bucket-20220"})["ResourceType"] is None
 
 
+@pytest.mark.parametrize(
+    ("native", "focus"),
+    [
+        ("10K Requests", "10000 Requests"),
+        ("1M API Calls", "1000000 API Calls"),
+        ("Million Datapoints", "1000000 Datapoints"),
+        ("GB Months", "GB-Months"),
+        ("OCPU Hours", "OCPU-Hours"),
+        ("Hours", "Hours"),
+        ("GB Of Data Transferred", "GB Of Data Transferred"),
+    ],
+)
+def test_units_in_focus_unit_format(convert: Convert, native: str, focus: str) -> None:
+    row = one(convert, **{"cost/skuUnitDescription": native})
+    assert (row["PricingUnit"], row["ConsumedUnit"]) == (focus, focus)
+
+
 def test_report_without_optional_columns(convert: Convert) -> None:
     header = (
         "lineItem/tenantId",

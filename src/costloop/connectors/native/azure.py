@@ -43,7 +43,8 @@ conventions of Azure's own FOCUS export, so bills loaded from either agree:
 * **CommitmentDiscount*** from BenefitId/BenefitName (else ReservationId/Name): type
   Reservation (``/microsoft.capacity/``, category Usage) or Savings Plan
   (``/microsoft.billingbenefits/``, category Spend); status Used/Unused on usage rows.
-  Purchase and unused rows carry the commitment id as ResourceId.
+  Purchase and unused rows carry the commitment id as ResourceId and its ARM type as
+  ResourceType (``Microsoft.Capacity/reservationOrders/reservations``).
 * **Prices and quantities.** Azure's unit prices are per UnitOfMeasure (e.g. per
   ``10K`` operations) and ``Quantity`` counts those units: cost = Quantity ×
   EffectivePrice. So PricingQuantity = Quantity and PricingUnit is the unit of measure
@@ -61,7 +62,11 @@ conventions of Azure's own FOCUS export, so bills loaded from either agree:
   (ConsumedService, resource type from ResourceType or the ResourceId), else by the
   resource type or the ConsumedService alone where the table is unambiguous (a category
   shared by all of a ConsumedService's services still counts); ServiceName falls back to
-  MeterCategory (the portal's service name), the category to ``Other``.
+  MeterCategory (the portal's service name), the category to ``Other``. A ServiceName
+  the table knows always takes the table's category and subcategory for that name (so a
+  MeterCategory fallback such as ``Virtual Network`` under ``Microsoft.Compute`` is
+  Networking, as under ``Microsoft.Network``): FOCUS wants one ServiceCategory per
+  ServiceName.
 * **Tags**: Azure writes JSON object text, sometimes without the outer braces, which
   are added. An object with unique keys is kept as written (keys differing only in case
   are distinct); when a key repeats the object is rebuilt with its first value. Text
@@ -218,7 +223,11 @@ def _agreed(services: list[Service]) -> Service:
 
 @lru_cache(maxsize=1)
 def _lookups() -> tuple[tuple[str, str], ...]:
-    """The mapping tables as CTEs: regions, pricing units and three service keys."""
+    """The mapping tables as CTEs: regions, pricing units and four service keys.
+
+    Services are looked up by (ConsumedService, resource type), resource type,
+    ConsumedService, and by ServiceName (the category and subcategory of a name).
+    """
     regions = {
         r["OriginalValue"].strip().lower(): (r["RegionId"].strip(), r["RegionName"].strip())
         for r in _rows("Regions.csv")
@@ -232,8 +241,11 @@ def _lookups() -> tuple[tuple[str, str], ...]:
     pairs: dict[tuple[str, str], Service] = {}
     by_type: dict[str, list[Service]] = {}
     by_consumed: dict[str, list[Service]] = {}
+    by_name: dict[str, list[Service]] = {}
     for r in _rows("Services.csv"):
         service = _service(r)
+        if service[0]:
+            by_name.setdefault(service[0].lower(), []).append(service)
         cs, rt = r["ConsumedService"].strip().lower(), r["ResourceType"].strip().lower()
         if cs and rt:
             pairs.setdefault((cs, rt), service)
@@ -260,6 +272,10 @@ def _lookups() -> tuple[tuple[str, str], ...]:
         (
             "azure_svc_cs",
             _values("c", ("cs", *svc), ((k, *_agreed(v)) for k, v in by_consumed.items())),
+        ),
+        (
+            "azure_svc_name",
+            _values("n", ("k", "cat", "sub"), ((k, *_agreed(v)[1:]) for k, v in by_name.items())),
         ),
     )
 
@@ -587,13 +603,17 @@ def _convert(h: Header) -> Conversion:
             f"CASE WHEN {commitment_row} THEN s.__cdname ELSE coalesce(s.__resource_name, "
             f"CASE WHEN starts_with(s.__rid, '/') THEN {last_segment} END) END"
         ),
-        "ResourceType": f"CASE WHEN NOT {commitment_row} THEN s.__rtype END",
+        # A commitment row's resource is the commitment: its ARM type (FOCUS: ResourceType
+        # MUST NOT be null when ResourceId is not null).
+        "ResourceType": (
+            f"CASE WHEN {commitment_row} THEN {_resource_type(cd_id)} ELSE s.__rtype END"
+        ),
         "RegionId": "r.id",
         "RegionName": "coalesce(r.name, s.__loc)",
         "AvailabilityZone": "s.__az",
         "ServiceName": service_name,
-        "ServiceCategory": "coalesce(p.cat, t.cat, c.cat, 'Other')",
-        "ServiceSubcategory": "coalesce(p.sub, t.sub, c.sub, 'Other (Other)')",
+        "ServiceCategory": "coalesce(n.cat, p.cat, t.cat, c.cat, 'Other')",
+        "ServiceSubcategory": "coalesce(n.sub, p.sub, t.sub, c.sub, 'Other (Other)')",
         "SkuId": f"CASE WHEN NOT {is_tax} THEN coalesce(s.__product_id, s.__x_MeterId) END",
         "SkuPriceId": f"CASE WHEN NOT {is_tax} THEN coalesce(s.__x_MeterId, s.__product_id) END",
         "SkuMeter": f"CASE WHEN NOT {is_tax} THEN s.__meter END",
@@ -620,7 +640,8 @@ def _convert(h: Header) -> Conversion:
         "LEFT JOIN azure_units AS u ON u.k = lower(trim(s.__uom)) "
         "LEFT JOIN azure_svc_pair AS p ON p.cs = s.__cs AND p.rt = lower(s.__rtype) "
         "LEFT JOIN azure_svc_type AS t ON t.rt = lower(s.__rtype) "
-        "LEFT JOIN azure_svc_cs AS c ON c.cs = s.__cs"
+        "LEFT JOIN azure_svc_cs AS c ON c.cs = s.__cs "
+        f"LEFT JOIN azure_svc_name AS n ON n.k = lower({service_name})"
     )
     native = _Natives(raw)
     cost_name = h.name(*_COST) or _COST[0]

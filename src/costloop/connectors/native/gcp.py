@@ -52,6 +52,9 @@ Mapping decisions (see ``docs/connectors.md``, "Google Cloud"):
   ``system_labels`` (already prefixed, e.g. ``compute.googleapis.com/machine_spec``) +
   resource-manager ``tags`` as ``<namespace>/<key>``; ``project.labels`` go to
   ``x_ProjectLabels``.
+* **Units** (``usage.pricing_unit`` → PricingUnit, ``usage.unit`` → ConsumedUnit) in FOCUS
+  UnitFormat: ``gibibyte month`` → ``GiB-Months``, ``byte-seconds`` → ``B-Seconds``,
+  ``hour`` → ``Hours``, ``requests`` → ``Requests``.
 * Location: RegionId = ``location.region``, RegionName from Google's region names,
   AvailabilityZone = ``location.zone``. ServiceName = ``service.description``, its
   category from the tables in ``costloop/data/connectors/gcp``. ResourceId/Name =
@@ -136,6 +139,50 @@ def _case_map(src: str, mapping: dict[str, str], default: str) -> str:
 
 def _in(src: str, values: tuple[str, ...]) -> str:
     return f"{src} IN ({', '.join(lit(v) for v in values)})"
+
+
+# Google's unit words (``usage.unit``, ``usage.pricing_unit``) in FOCUS UnitFormat.
+_DATA_SIZES = {
+    "bit": "b",
+    "byte": "B",
+    "kilobyte": "KB",
+    "megabyte": "MB",
+    "gigabyte": "GB",
+    "terabyte": "TB",
+    "petabyte": "PB",
+    "kibibyte": "KiB",
+    "mebibyte": "MiB",
+    "gibibyte": "GiB",
+    "tebibyte": "TiB",
+    "pebibyte": "PiB",
+}
+_TIMES = {w: w.capitalize() + "s" for w in ("second", "minute", "hour", "day", "month", "year")}
+
+
+def _unit(src: str) -> str:
+    """SQL: a Google unit in FOCUS UnitFormat (NULL stays NULL).
+
+    Google writes units in lower case. Data sizes take their symbol and time units the
+    plural (``gibibyte`` → ``GiB``, ``bytes`` → ``B``, ``hour`` → ``Hours``), a size or
+    count over time is hyphenated (``gibibyte month`` → ``GiB-Months``, ``byte-seconds``
+    → ``B-Seconds``), other single words are capitalized (``requests`` → ``Requests``);
+    anything else (other casing, digits, more words) is kept as written.
+    """
+    words = f"string_split(regexp_replace({src}, '[ -]+', ' ', 'g'), ' ')"
+    sizes = {**_DATA_SIZES, **{k + "s": v for k, v in _DATA_SIZES.items()}}
+    times = {**_TIMES, **{k + "s": v for k, v in _TIMES.items()}}
+    w1, w2 = f"{words}[1]", f"{words}[2]"
+
+    def word(w: str) -> str:
+        return f"coalesce({_case_map(w, sizes, 'NULL')}, upper({w}[1]) || {w}[2:])"
+
+    return (
+        f"CASE WHEN NOT regexp_full_match({src}, '[a-z]+([ -][a-z]+)?') THEN {src} "
+        f"WHEN len({words}) = 1 THEN coalesce({_case_map(w1, times, 'NULL')}, {word(w1)}) "
+        f"WHEN {_case_map(w2, times, 'NULL')} IS NOT NULL "
+        f"THEN {word(w1)} || '-' || {_case_map(w2, times, 'NULL')} "
+        f"ELSE {src} END"
+    )
 
 
 def number_expr(src: str, column: str) -> str:
@@ -394,6 +441,8 @@ def _convert(h: Header) -> Conversion:
         "cost_default": num("t_cost_default", "cost_at_effective_price_default"),
         "usage_amount": num("t_usage_amount", "usage.amount"),
         "pricing_amount": num("t_pricing_amount", "usage.amount_in_pricing_units"),
+        "usage_unit": _unit("t_usage_unit"),
+        "pricing_unit": _unit("t_pricing_unit"),
         "list_price": num("t_list_price", "price.list_price"),
         "contracted_price": (
             f"coalesce({num('t_price_default', 'price.effective_price_default')}, "
@@ -507,11 +556,11 @@ def _convert(h: Header) -> Conversion:
         "PricingQuantity": "CASE WHEN category IN ('Usage', 'Purchase') THEN pricing_amount END",
         "PricingUnit": (
             "CASE WHEN category IN ('Usage', 'Purchase') AND pricing_amount IS NOT NULL "
-            "THEN t_pricing_unit END"
+            "THEN pricing_unit END"
         ),
         "ConsumedQuantity": "CASE WHEN category = 'Usage' THEN usage_amount END",
         "ConsumedUnit": (
-            "CASE WHEN category = 'Usage' AND usage_amount IS NOT NULL THEN t_usage_unit END"
+            "CASE WHEN category = 'Usage' AND usage_amount IS NOT NULL THEN usage_unit END"
         ),
         "PricingCategory": (
             "CASE WHEN category = 'Usage' AND (cud_type IS NOT NULL OR "

@@ -38,7 +38,10 @@ Mapping decisions (see ``docs/connectors.md``, "Oracle Cloud (OCI)"):
   ``product/resourceId`` and ResourceType its OCID type (``instance``, ``bootvolume``…);
   RegionId = RegionName = ``product/region``; AvailabilityZone =
   ``product/availabilityDomain``. Quantities: ``usage/billedQuantity`` in
-  ``cost/skuUnitDescription`` (else ``cost/billingUnitReadable``).
+  ``cost/skuUnitDescription`` (else ``cost/billingUnitReadable``), written in FOCUS
+  UnitFormat: multipliers as numbers (``10K Requests`` → ``10000 Requests``, ``Million
+  Datapoints`` → ``1000000 Datapoints``), units over time hyphenated (``GB Months`` →
+  ``GB-Months``).
 * **Tags**: ``tags/Oracle-Tags.CreatedBy`` → ``Oracle-Tags.CreatedBy`` (defined tags keep
   their namespace, free-form tags have none), original casing, blank cells omitted.
 * ProviderName, PublisherName and InvoiceIssuerName are ``Oracle``, the names Oracle's
@@ -86,6 +89,31 @@ def _categories() -> dict[str, tuple[str, str]]:
 def _case_map(src: str, mapping: dict[str, str], default: str) -> str:
     arms = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in sorted(mapping.items()))
     return f"CASE {src} {arms} ELSE {lit(default)} END"
+
+
+_TIME_UNITS = "Years|Months|Days|Hours|Minutes|Seconds"
+
+
+def _unit(src: str) -> str:
+    """SQL: an OCI unit description in FOCUS UnitFormat.
+
+    A leading multiplier becomes a number (``10K Requests`` → ``10000 Requests``, ``1M
+    API Calls`` → ``1000000 API Calls``, ``Million Datapoints`` → ``1000000
+    Datapoints``) and a unit over time is hyphenated (``GB Months`` → ``GB-Months``,
+    ``OCPU Hours`` → ``OCPU-Hours``); anything else is kept as written.
+    """
+    steps = (
+        (r"^([0-9]+) ?K\s+", r"\1000 "),
+        (r"^([0-9]+) ?M\s+", r"\1000000 "),
+        (r"^(?i:thousand)\s+", "1000 "),
+        (r"^(?i:million)\s+", "1000000 "),
+        (r"^(?i:billion)\s+", "1000000000 "),
+        (rf"^([A-Za-z][A-Za-z0-9]*) ({_TIME_UNITS})$", r"\1-\2"),
+    )
+    out = src
+    for pattern, replacement in steps:
+        out = f"regexp_replace({out}, {lit(pattern)}, {lit(replacement)})"
+    return out
 
 
 def _score(h: Header) -> int:
@@ -153,7 +181,7 @@ def _convert(h: Header) -> Conversion:
         "service": h.text("product/service"),
         "description": h.text("product/Description", "product/description"),
         "resource_id": h.text("product/resourceId"),
-        "quantity_unit": (
+        "quantity_unit": _unit(
             f"coalesce({h.text('cost/skuUnitDescription')}, {h.text('cost/billingUnitReadable')})"
         ),
     }
