@@ -345,15 +345,13 @@ def test_non_bills_fail_clearly_and_load_nothing(
     assert n == [{"n": 0}]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="framework: the CSV reader (strict_mode) rejects a file whose last row ends in LF "
-    "while the others end in CRLF ('CSV Parser state machine reached an invalid state')",
-)
-def test_mixed_line_endings_sample_ingests_unmodified(cli: Cli, workspace: Path) -> None:
+def test_mixed_line_endings_sample_is_refused_naming_the_line(cli: Cli, workspace: Path) -> None:
+    """The CSV reader needs one line-ending style; the error says so and where."""
     path = "koku/camel_azure_version_2.csv"
     code, _, err = ingest(cli, workspace, FIXTURES / path, source_of(path) + "-raw")
-    assert code == 0, err
+    assert code == 2
+    assert "mixes line endings: the header ends in CRLF but line 5 ends in LF" in err
+    assert query(cli, workspace, "SELECT count(*) AS n FROM charges") == [{"n": 0}]
 
 
 def test_reference_values_of_the_ea_samples(cli: Cli, workspace: Path) -> None:

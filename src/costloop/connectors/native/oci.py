@@ -274,6 +274,8 @@ def _convert(h: Header) -> Conversion:
     notes = (
         "ListCost = ContractedCost = cost/myCost: OCI cost reports carry no list price",
         "BillingAccountId = lineItem/tenantId (tenancy), SubAccountId = product/compartmentId",
+        "OCI writes a cost report every few hours: load all of a month's files together, "
+        "since a load replaces the tenancy's whole month",
     )
     return Conversion(
         format="oci-cost-report",
