@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
+from tests.conftest import Cli
 
 from costloop.connectors.native import Conversion, Header, get_format
 from costloop.connectors.sql import ROW, lit
@@ -55,6 +58,40 @@ def run_conversion(
             key = (m.native, m.focus)
             totals[key] = totals.get(key, Decimal(0)) + Decimal(row[2 + i])
     return conversion, out, totals
+
+
+def ingest(cli: Cli, ws: Path, sample: Path) -> dict[str, Any]:
+    """``costloop init WS`` + ``costloop ingest --json SAMPLE``; the ingest JSON."""
+    assert cli("init", ws).returncode == 0
+    done = cli("ingest", "-w", ws, "--json", sample)
+    assert done.returncode == 0, done.stderr
+    out: dict[str, Any] = json.loads(done.stdout)
+    return out
+
+
+Loaded = Callable[[Path], tuple[Path, dict[str, Any]]]
+
+
+@pytest.fixture(scope="module")
+def loaded(cli: Cli, tmp_path_factory: pytest.TempPathFactory) -> Loaded:
+    """``loaded(sample)``: (workspace, ingest JSON) of the sample, ingested once per module."""
+    cache: dict[Path, tuple[Path, dict[str, Any]]] = {}
+
+    def load(sample: Path) -> tuple[Path, dict[str, Any]]:
+        if sample not in cache:
+            ws = tmp_path_factory.mktemp("ws")
+            cache[sample] = (ws, ingest(cli, ws, sample))
+        return cache[sample]
+
+    return load
+
+
+def sql(cli: Cli, ws: Path, query: str) -> list[dict[str, Any]]:
+    """Rows of ``costloop sql --json QUERY``."""
+    done = cli("sql", "-w", ws, "--json", query)
+    assert done.returncode == 0, done.stderr
+    rows: list[dict[str, Any]] = json.loads(done.stdout)["rows"]
+    return rows
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import csv
 import json
 import os
 from collections import defaultdict
-from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -23,6 +22,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from tests.conftest import Cli
+
+from .conftest import Loaded, ingest, sql
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "native" / "gcp"
 GOLDEN = Path(__file__).parents[2] / "golden" / "native" / "gcp"
@@ -116,38 +117,6 @@ def native_totals(recs: list[dict[str, Any]]) -> dict[tuple[str, str, str], Deci
 def focus_rows(recs: list[dict[str, Any]]) -> int:
     """Rows the load must hold: one per native row plus one per Credit-row credit."""
     return len(recs) + sum(1 for r in recs for c in r["credits"] if not _in_row(c))
-
-
-def ingest(cli: Cli, ws: Path, sample: Path) -> dict[str, Any]:
-    assert cli("init", ws).returncode == 0
-    done = cli("ingest", "-w", ws, "--json", sample)
-    assert done.returncode == 0, done.stderr
-    out: dict[str, Any] = json.loads(done.stdout)
-    return out
-
-
-Loaded = Callable[[Path], tuple[Path, dict[str, Any]]]
-
-
-@pytest.fixture(scope="module")
-def loaded(cli: Cli, tmp_path_factory: pytest.TempPathFactory) -> Loaded:
-    """``loaded(sample)``: (workspace, ingest JSON) of the sample, ingested once per module."""
-    cache: dict[Path, tuple[Path, dict[str, Any]]] = {}
-
-    def load(sample: Path) -> tuple[Path, dict[str, Any]]:
-        if sample not in cache:
-            ws = tmp_path_factory.mktemp("ws")
-            cache[sample] = (ws, ingest(cli, ws, sample))
-        return cache[sample]
-
-    return load
-
-
-def sql(cli: Cli, ws: Path, query: str) -> list[dict[str, Any]]:
-    done = cli("sql", "-w", ws, "--json", query)
-    assert done.returncode == 0, done.stderr
-    rows: list[dict[str, Any]] = json.loads(done.stdout)["rows"]
-    return rows
 
 
 def assert_reconciled(out: dict[str, Any], expected: dict[tuple[str, str, str], Decimal]) -> None:

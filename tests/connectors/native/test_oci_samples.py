@@ -11,13 +11,13 @@ import csv
 import json
 import os
 from collections import defaultdict
-from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
 from tests.conftest import Cli
+
+from .conftest import Loaded, sql
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "native" / "oci"
 GOLDEN = Path(__file__).parents[2] / "golden" / "native" / "oci"
@@ -40,38 +40,6 @@ def native_totals(path: Path) -> dict[tuple[str, str, str], Decimal]:
         for column in COSTS:
             out[(r["lineItem/tenantId"], period, column)] += cost
     return dict(out)
-
-
-def ingest(cli: Cli, ws: Path, sample: Path) -> dict[str, Any]:
-    assert cli("init", ws).returncode == 0
-    done = cli("ingest", "-w", ws, "--json", sample)
-    assert done.returncode == 0, done.stderr
-    out: dict[str, Any] = json.loads(done.stdout)
-    return out
-
-
-Loaded = Callable[[Path], tuple[Path, dict[str, Any]]]
-
-
-@pytest.fixture(scope="module")
-def loaded(cli: Cli, tmp_path_factory: pytest.TempPathFactory) -> Loaded:
-    """``loaded(sample)``: (workspace, ingest JSON) of the sample, ingested once per module."""
-    cache: dict[Path, tuple[Path, dict[str, Any]]] = {}
-
-    def load(sample: Path) -> tuple[Path, dict[str, Any]]:
-        if sample not in cache:
-            ws = tmp_path_factory.mktemp("ws")
-            cache[sample] = (ws, ingest(cli, ws, sample))
-        return cache[sample]
-
-    return load
-
-
-def sql(cli: Cli, ws: Path, query: str) -> list[dict[str, Any]]:
-    done = cli("sql", "-w", ws, "--json", query)
-    assert done.returncode == 0, done.stderr
-    rows: list[dict[str, Any]] = json.loads(done.stdout)["rows"]
-    return rows
 
 
 @pytest.mark.parametrize(

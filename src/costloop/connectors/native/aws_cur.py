@@ -115,6 +115,15 @@ def _tag_key(column: str) -> str | None:
     return None
 
 
+def _json_object(entries: list[tuple[str, str]]) -> str:
+    """SQL: a JSON object of (key, value SQL) pairs without the null values (NULL if none)."""
+    items = ", ".join(f"{{'key': {lit(k)}, 'value': {v}}}" for k, v in entries)
+    kept = f"list_filter([{items}], e -> e.value IS NOT NULL)"
+    return (
+        f"CASE WHEN length({kept}) > 0 THEN CAST(to_json(map_from_entries({kept})) AS VARCHAR) END"
+    )
+
+
 def _tags(h: Header) -> str:
     """SQL: the row's tags as a JSON object text (NULL when it has none)."""
     entries = [
@@ -123,12 +132,7 @@ def _tags(h: Header) -> str:
         if (key := _tag_key(name)) is not None
     ]
     if entries:
-        items = ", ".join(f"{{'key': {lit(k)}, 'value': {v}}}" for k, v in entries)
-        kept = f"list_filter([{items}], e -> e.value IS NOT NULL)"
-        return (
-            f"CASE WHEN length({kept}) > 0 "
-            f"THEN CAST(to_json(map_from_entries({kept})) AS VARCHAR) END"
-        )
+        return _json_object(entries)
     i = h.index("resource_tags")
     if i is None:
         return "CAST(NULL AS VARCHAR)"
@@ -155,12 +159,7 @@ def _cost_categories(h: Header) -> str:
         if name.lower().startswith("costcategory/")
     ]
     if entries:
-        items = ", ".join(f"{{'key': {lit(k)}, 'value': {v}}}" for k, v in entries)
-        kept = f"list_filter([{items}], e -> e.value IS NOT NULL)"
-        return (
-            f"CASE WHEN length({kept}) > 0 "
-            f"THEN CAST(to_json(map_from_entries({kept})) AS VARCHAR) END"
-        )
+        return _json_object(entries)
     i = h.index("cost_category")
     if i is None:
         return "CAST(NULL AS VARCHAR)"

@@ -70,10 +70,10 @@ from functools import lru_cache
 from importlib.resources import files
 
 from costloop.connectors.native.base import SOURCE, Conversion, Header, Measure, NativeFormat
-from costloop.connectors.sql import ROW, datetime_expr, fail, ident, lit
+from costloop.connectors.sql import ROW, datetime_expr, decimal_expr, fail, ident, lit
 from costloop.core.focus import MONEY_SQL_TYPE, SERVICE_SUBCATEGORIES
 
-__all__ = ["FORMATS", "GCP_BILLING_EXPORT", "IN_ROW_CREDIT_TYPES", "number_expr"]
+__all__ = ["FORMATS", "GCP_BILLING_EXPORT", "IN_ROW_CREDIT_TYPES"]
 
 _M = MONEY_SQL_TYPE
 _ZERO = f"CAST(0 AS {_M})"
@@ -186,32 +186,14 @@ def _unit(src: str) -> str:
 
 
 def number_expr(src: str, column: str) -> str:
-    """DECIMAL(38, 18) of VARCHAR ``src`` (a short expression), rounded half up.
+    """DECIMAL(38, 18) of VARCHAR ``src``, rounded to 18 places.
 
-    BigQuery writes FLOAT64 amounts (and OCI writes costs like ``2.32376E-9``) with
-    more decimals than the warehouse keeps; they are rounded to 18 places, the same
-    way in the FOCUS columns and in the native totals they reconcile with. Text that
-    is not a number raises ``row N column COLUMN: ...``.
+    BigQuery writes FLOAT64 amounts with more decimals than the warehouse keeps; they
+    are rounded the same way in the FOCUS columns and in the native totals they
+    reconcile with (:func:`costloop.connectors.sql.decimal_expr`). Text that is not a
+    number raises ``row N column COLUMN: ...``.
     """
-    quoted = f"'\"' || {src} || '\"'"
-    decimals = (
-        f"CASE WHEN strpos({src}, '.') = 0 THEN 0 ELSE length({src}) - strpos({src}, '.') END"
-    )
-    # 64-bit decimals parse about 100x faster than the 128-bit storage type: plain
-    # numbers that fit one of these exactly take it (an overflow falls through).
-    fast = ", ".join(
-        f"CASE WHEN {decimals} <= {scale} THEN "
-        f"CAST(TRY_CAST({src} AS DECIMAL(18, {scale})) AS {_M}) END"
-        for scale in (10, 14, 17, 18)
-    )
-    return (
-        f"CASE WHEN {src} IS NULL THEN NULL ELSE COALESCE("
-        f"CASE WHEN strpos({src}, 'e') = 0 AND strpos({src}, 'E') = 0 THEN COALESCE({fast}) END, "
-        # DuckDB rounds exponent notation below 1e-18 up to 1e-18; such amounts are 0.
-        f"CASE WHEN abs(TRY_CAST({src} AS DOUBLE)) < 5e-19 THEN {_ZERO} END, "
-        f"TRY_CAST({src} AS {_M}), "
-        f"{fail(column, 'cannot parse as a decimal number:', quoted)}) END"
-    )
+    return decimal_expr(src, column, round_excess=True)
 
 
 def _py_to_json(src: str) -> str:

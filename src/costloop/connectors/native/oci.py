@@ -55,8 +55,7 @@ from functools import lru_cache
 from importlib.resources import files
 
 from costloop.connectors.native.base import SOURCE, Conversion, Header, Measure, NativeFormat
-from costloop.connectors.native.gcp import number_expr
-from costloop.connectors.sql import ROW, fail, ident, lit
+from costloop.connectors.sql import ROW, decimal_expr, fail, ident, lit
 from costloop.core.errors import InputError
 from costloop.core.focus import MONEY_SQL_TYPE, SERVICE_SUBCATEGORIES
 
@@ -170,10 +169,10 @@ def _convert(h: Header) -> Conversion:
     start = h.ts("lineItem/intervalUsageStart", formats=_TIME_FORMATS)
     period = f"CAST(date_trunc('month', {start}) AS TIMESTAMP)"
     cost_col = h.name("cost/myCost") or "cost/myCost"
-    cost = f"coalesce({number_expr(h.text('cost/myCost'), cost_col)}, {_ZERO})"
+    cost = f"coalesce({decimal_expr(h.text('cost/myCost'), cost_col, round_excess=True)}, {_ZERO})"
 
     def num(name: str) -> str:
-        return number_expr(h.text(name), h.name(name) or name)
+        return decimal_expr(h.text(name), h.name(name) or name, round_excess=True)
 
     text = {
         "tenant": tenant,
