@@ -113,6 +113,8 @@ def allocate(
             "ServiceCategory",
             "RegionId",
             "ResourceId",
+            "ResourceName",
+            "ResourceType",
             "ChargeCategory",
             *MONEY_COLUMNS,
             team=team,

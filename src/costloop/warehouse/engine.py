@@ -10,6 +10,7 @@ import ibis
 import pyarrow as pa
 
 from costloop.warehouse.connection import Lake
+from costloop.warehouse.schema import add_missing_columns
 
 __all__ = ["Engine", "open_engine"]
 
@@ -33,6 +34,17 @@ class Engine:
         """Execute an expression to a list of Python rows (Decimal money)."""
         return list(expr.to_pyarrow().to_pylist())
 
+    def ensure_columns(self, table: str, columns: tuple[tuple[str, str], ...]) -> list[str]:
+        """Add the given (name, SQL type) columns the table lacks; returns those added."""
+        self._con.execute("BEGIN")
+        try:
+            added = add_missing_columns(self._con, table, columns)
+            self._con.execute("COMMIT")
+        except BaseException:
+            self._con.execute("ROLLBACK")
+            raise
+        return added
+
     def replace_slices(self, table: str, expr: Any, key: str, keys: list[Any]) -> int:
         """Atomically delete ``table`` rows whose ``key`` is in ``keys`` and insert ``expr``.
 
@@ -45,7 +57,7 @@ class Engine:
             if keys:
                 marks = ", ".join("?" for _ in keys)
                 self._con.execute(f'DELETE FROM {table} WHERE "{key}" IN ({marks})', keys)
-            inserted = self._con.execute(f"INSERT INTO {table} {sql}").fetchone()
+            inserted = self._con.execute(f"INSERT INTO {table} BY NAME {sql}").fetchone()
             self._con.execute("COMMIT")
         except BaseException:
             self._con.execute("ROLLBACK")

@@ -11,7 +11,13 @@ from costloop.core.datasets import (
 )
 from costloop.core.focus import CHARGES_COLUMNS
 
-__all__ = ["ALLOCATED_COLUMNS", "LOADS_COLUMNS", "TABLES", "create_schema"]
+__all__ = [
+    "ALLOCATED_COLUMNS",
+    "LOADS_COLUMNS",
+    "TABLES",
+    "add_missing_columns",
+    "create_schema",
+]
 
 LOADS_COLUMNS: tuple[tuple[str, str], ...] = (
     ("load_id", "VARCHAR"),
@@ -53,6 +59,8 @@ LOAD_RECONCILIATION_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 ALLOCATED_COLUMNS: tuple[tuple[str, str], ...] = (
+    # Lineage: the charges row (load + 1-based row of its file) this row comes from.
+    # A split origin charge appears once per target, each with the same lineage.
     ("x_SourceId", "VARCHAR"),
     ("x_SourceRow", "BIGINT"),
     ("BillingPeriodStart", "TIMESTAMP"),
@@ -66,13 +74,28 @@ ALLOCATED_COLUMNS: tuple[tuple[str, str], ...] = (
     ("ServiceCategory", "VARCHAR"),
     ("RegionId", "VARCHAR"),
     ("ResourceId", "VARCHAR"),
+    ("ResourceName", "VARCHAR"),
+    ("ResourceType", "VARCHAR"),
     ("ChargeCategory", "VARCHAR"),
     ("BilledCost", "DECIMAL(38, 18)"),
     ("EffectiveCost", "DECIMAL(38, 18)"),
     ("ListCost", "DECIMAL(38, 18)"),
     ("ContractedCost", "DECIMAL(38, 18)"),
+    # FOCUS 1.3 split cost allocation, on rows produced by a shared-cost pool (null
+    # on directly allocated rows): method id (e.g. costloop:proportional), details
+    # {"Elements": [{"AllocatedRatio": ...}]}, the target that received the share.
+    ("AllocatedMethodId", "VARCHAR"),
+    ("AllocatedMethodDetails", "VARCHAR"),
+    ("AllocatedResourceId", "VARCHAR"),
+    ("AllocatedResourceName", "VARCHAR"),
+    ("AllocatedTags", "VARCHAR"),
+    ("x_AllocationPool", "VARCHAR"),  # pool name on split rows
+    ("x_AllocationRatio", "DECIMAL(10, 9)"),  # share of the origin charge (1 if direct)
+    # The `team` dimension is always present; every other taxonomy dimension adds
+    # two columns the same way (`<dim>`, `<dim>_source`), see allocation.dimension_columns.
     ("team", "VARCHAR"),
-    ("team_source", "VARCHAR"),  # tag | account | unallocated
+    # tag | account | resource | inherited | shared | unallocated
+    ("team_source", "VARCHAR"),
 )
 
 TABLES: dict[str, tuple[tuple[str, str], ...]] = {
@@ -92,9 +115,32 @@ def _ddl(name: str, columns: tuple[tuple[str, str], ...]) -> str:
     return f"CREATE TABLE IF NOT EXISTS {name} (\n    {body}\n)"
 
 
+def add_missing_columns(
+    con: duckdb.DuckDBPyConnection, name: str, columns: tuple[tuple[str, str], ...]
+) -> list[str]:
+    """Add the columns a table lacks (a workspace made by an older version); returns them."""
+    present = {
+        row[0]
+        for row in con.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_catalog = current_database() AND table_name = ?",
+            [name],
+        ).fetchall()
+    }
+    missing = [(c, t) for c, t in columns if c not in present]
+    for column, kind in missing:
+        con.execute(f'ALTER TABLE {name} ADD COLUMN "{column}" {kind}')
+    return [c for c, _ in missing]
+
+
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every warehouse table that does not exist yet, in one transaction."""
+    """Create every warehouse table that does not exist yet, in one transaction.
+
+    Tables of an existing warehouse gain the columns newer versions added (nulls in
+    old rows), so a workspace keeps working across upgrades.
+    """
     con.execute("BEGIN")
     for name, columns in TABLES.items():
         con.execute(_ddl(name, columns))
+        add_missing_columns(con, name, columns)
     con.execute("COMMIT")
