@@ -7,10 +7,13 @@ import sys
 import typer
 
 from costloop.cli import (
+    allocation_cmds,
     data_cmds,
     demo_cmds,
     export_cmds,
+    kpi_cmds,
     loop_cmds,
+    metrics_cmds,
     report_cmds,
     sources_cmds,
     workspace_cmds,
@@ -32,6 +35,9 @@ workspace_cmds.register(app)
 data_cmds.register(app)
 sources_cmds.register(app)
 report_cmds.register(app)
+allocation_cmds.register(app)
+metrics_cmds.register(app)
+kpi_cmds.register(app)
 loop_cmds.register(app)
 demo_cmds.register(app)
 export_cmds.register(app)

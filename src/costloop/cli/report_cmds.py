@@ -1,4 +1,4 @@
-"""``costloop allocate`` and ``costloop report ...``."""
+"""``costloop report ...``: showback, chargeback and the HTML report."""
 
 from __future__ import annotations
 
@@ -7,12 +7,10 @@ from typing import Annotated
 
 import typer
 
-from costloop.allocation import allocate as run_allocation
-from costloop.analytics.showback import coverage, showback
+from costloop.analytics.showback import showback
 from costloop.cli.common import (
     WorkspaceOption,
     console,
-    decimal_text,
     open_workspace,
     print_json,
     table,
@@ -23,58 +21,10 @@ from costloop.core.periods import parse_month
 from costloop.report.html import write_report
 from costloop.warehouse.engine import open_engine
 
-__all__ = ["register"]
+__all__ = ["JsonOption", "register", "report_app"]
 
 report_app = typer.Typer(help="Showback, coverage and the HTML report.", no_args_is_help=True)
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-
-
-def allocate(
-    period: Annotated[
-        str | None, typer.Option(help="Billing period YYYY-MM (default: all).")
-    ] = None,
-    as_json: JsonOption = False,
-    workspace: WorkspaceOption = None,
-) -> None:
-    """Attribute every charge to a team (tags, then account mapping), per billing period."""
-    ws = open_workspace(workspace)
-    periods = None if period is None else [parse_month(period).start]
-    with open_engine(ws.lake, read_only=False) as engine:
-        results = run_allocation(
-            engine, ws.org, ws.config.list_("allocation.team_tag_keys"), periods
-        )
-    if as_json:
-        print_json(
-            {
-                "periods": [
-                    {
-                        "period": f"{r.period:%Y-%m}",
-                        "rows": r.rows,
-                        "effective_cost": r.totals["EffectiveCost"],
-                        "allocated_effective_cost": r.allocated_effective,
-                        "coverage": str(round(r.coverage, 4)),
-                    }
-                    for r in results
-                ]
-            }
-        )
-        return
-    console.print(
-        table(
-            "Allocation by team (Σ allocated = Σ source checked for every cost column)",
-            ["period", "#rows", "$effective", "$allocated", "%coverage"],
-            [
-                [
-                    f"{r.period:%Y-%m}",
-                    f"{r.rows:,}",
-                    format_money(r.totals["EffectiveCost"]),
-                    format_money(r.allocated_effective),
-                    f"{r.coverage * 100:.1f}%",
-                ]
-                for r in results
-            ],
-        )
-    )
 
 
 @report_app.command("showback")
@@ -120,47 +70,6 @@ def report_showback(
     )
 
 
-@report_app.command("coverage")
-def report_coverage(as_json: JsonOption = False, workspace: WorkspaceOption = None) -> None:
-    """Allocation coverage per month (allocated EffectiveCost ÷ total)."""
-    ws = open_workspace(workspace)
-    with open_engine(ws.lake) as engine:
-        rows = coverage(engine)
-    if as_json:
-        print_json(
-            {
-                "periods": [
-                    {
-                        "period": str(r.period),
-                        "effective_cost": r.total_effective,
-                        "allocated_effective_cost": r.allocated_effective,
-                        "coverage": decimal_text(round(r.coverage, 4)),
-                        "by_rule": r.by_source,
-                    }
-                    for r in rows
-                ]
-            }
-        )
-        return
-    console.print(
-        table(
-            "Allocation coverage",
-            ["period", "$effective", "$by tag", "$by account", "$unallocated", "%coverage"],
-            [
-                [
-                    str(r.period),
-                    format_money(r.total_effective),
-                    format_money(r.by_source.get("tag", 0)),
-                    format_money(r.by_source.get("account", 0)),
-                    format_money(r.by_source.get("unallocated", 0)),
-                    f"{r.coverage * 100:.1f}%",
-                ]
-                for r in rows
-            ],
-        )
-    )
-
-
 @report_app.command("html")
 def report_html(
     out: Annotated[
@@ -176,5 +85,4 @@ def report_html(
 
 def register(app: typer.Typer) -> None:
     """Add these commands to the app."""
-    app.command()(allocate)
     app.add_typer(report_app, name="report")
