@@ -92,6 +92,16 @@ SETTINGS: tuple[Setting, ...] = (
         "team,owner-team,owner_team,squad",
         "Tag keys (case-insensitive) read as the team dimension, in priority order.",
     ),
+    Setting(
+        "allocation.file",
+        "allocation.yaml",
+        "Allocation file (dimensions, rules, shared-cost pools), relative; optional.",
+    ),
+    Setting(
+        "allocation.after_ingest",
+        True,
+        "Re-allocate the billing periods an ingest loaded, right after it.",
+    ),
     Setting("currency.default", "USD", "Currency used when a report needs one."),
     Setting("pricing.region", "us-east-1", "Default region for pricing lookups."),
     Setting(

@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from costloop.config import Config, default_toml, load_config
+from costloop.core.allocation_rules import AllocationConfig, parse_allocation
 from costloop.core.errors import ConfigError, InputError
 from costloop.core.org import Org, parse_org
 from costloop.state import StateDB
@@ -107,6 +108,20 @@ class Workspace:
                 row=None if mark is None else mark.line + 1,
             ) from None
         return parse_org(data, str(path))
+
+    @property
+    def allocation_file(self) -> Path:
+        """The allocation file path (dimensions, rules, pools)."""
+        return self.root / self.config.str_("allocation.file")
+
+    @cached_property
+    def allocation(self) -> AllocationConfig:
+        """Taxonomy, rules and pools; the defaults (team from tags and accounts) without a file."""
+        path = self.allocation_file
+        text = path.read_text(encoding="utf-8") if path.exists() else None
+        return parse_allocation(
+            text, str(path), self.org, self.config.list_("allocation.team_tag_keys")
+        )
 
     @property
     def reports_dir(self) -> Path:

@@ -53,7 +53,7 @@ def test_rules_in_order_and_invariant(tmp_path: Path) -> None:
     write_focus_csv(tmp_path / "bill.csv", rows)
     ingest_focus(ws.lake, [tmp_path / "bill.csv"])
     with open_engine(ws.lake, read_only=False) as engine:
-        results = allocate(engine, ws.org, ws.config.list_("allocation.team_tag_keys"))
+        results = allocate(engine, ws.allocation)
         sb = showback(engine)
         cov = coverage(engine)
     assert [r.period for r in results] == [datetime(2026, 3, 1), datetime(2026, 4, 1)]
@@ -77,8 +77,8 @@ def test_reallocation_is_idempotent(tmp_path: Path) -> None:
     write_focus_csv(tmp_path / "b.csv", [charge(datetime(2026, 3, 1), "3.333333333333")])
     ingest_focus(ws.lake, [tmp_path / "b.csv"])
     with open_engine(ws.lake, read_only=False) as engine:
-        allocate(engine, ws.org, ["team"])
-        allocate(engine, ws.org, ["team"])
+        allocate(engine, ws.allocation)
+        allocate(engine, ws.allocation)
         again = showback(engine)
     assert [(r.team, r.effective_cost) for r in again] == [
         ("unallocated", Decimal("3.333333333333"))
@@ -122,7 +122,7 @@ def test_allocated_sums_equal_source(
     write_focus_csv(tmp / "b.csv", rows)
     ingest_focus(ws.lake, [tmp / "b.csv"])
     with open_engine(ws.lake, read_only=False) as engine:
-        results = allocate(engine, ws.org, ["team"])
+        results = allocate(engine, ws.allocation)
         sb = showback(engine)
     for r in results:
         expected = sum((Decimal(str(c)) for c, _, _, m in data if m == r.period.month), Decimal(0))

@@ -1,5 +1,6 @@
-"""Allocation: attribute every charge to an owner (the ``team`` dimension for now)."""
+"""Allocation: attribute every charge to owners along the taxonomy's dimensions."""
 
-from costloop.allocation.team import AllocationResult, allocate, team_expression
+from costloop.allocation.run import AllocationResult, allocate, allocation_expr, output_columns
+from costloop.core.allocation_rules import UNALLOCATED
 
-__all__ = ["AllocationResult", "allocate", "team_expression"]
+__all__ = ["UNALLOCATED", "AllocationResult", "allocate", "allocation_expr", "output_columns"]

@@ -35,9 +35,7 @@ def allocate(
     ws = open_workspace(workspace)
     periods = None if period is None else [parse_month(period).start]
     with open_engine(ws.lake, read_only=False) as engine:
-        results = run_allocation(
-            engine, ws.org, ws.config.list_("allocation.team_tag_keys"), periods
-        )
+        results = run_allocation(engine, ws.allocation, periods)
     if as_json:
         print_json(
             {

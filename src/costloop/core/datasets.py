@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-__all__ = ["BUSINESS_METRICS_COLUMNS", "INVENTORY_COLUMNS", "UTILIZATION_COLUMNS"]
+__all__ = [
+    "BUSINESS_METRICS_COLUMNS",
+    "INVENTORY_COLUMNS",
+    "K8S_ALLOCATION_COLUMNS",
+    "UTILIZATION_COLUMNS",
+]
 
 INVENTORY_COLUMNS: tuple[tuple[str, str], ...] = (
     ("snapshot_time", "TIMESTAMP"),
@@ -40,3 +45,19 @@ BUSINESS_METRICS_COLUMNS: tuple[tuple[str, str], ...] = (
     ("value", "DECIMAL(38, 6)"),
     ("dimension", "VARCHAR"),  # optional, e.g. a product name
 )
+
+K8S_ALLOCATION_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("window_start", "TIMESTAMP"),  # start of the allocation window, UTC
+    ("window_end", "TIMESTAMP"),
+    ("cluster", "VARCHAR"),  # null when the export does not name it (OpenCost CSV)
+    ("namespace", "VARCHAR"),
+    ("cpu_cost", "DECIMAL(38, 18)"),
+    ("ram_cost", "DECIMAL(38, 18)"),
+    ("pv_cost", "DECIMAL(38, 18)"),
+    ("network_cost", "DECIMAL(38, 18)"),
+    ("gpu_cost", "DECIMAL(38, 18)"),
+    ("total_cost", "DECIMAL(38, 18)"),
+    ("source_file", "VARCHAR"),
+    ("source_row", "BIGINT"),  # 1-based data row or allocation entry
+)
+"""Kubernetes namespace costs from OpenCost / Kubecost, for ``metric`` shared-cost pools."""

@@ -31,6 +31,7 @@ from costloop.report.html import write_report
 from costloop.warehouse.datasets_load import load_dataset
 from costloop.warehouse.engine import open_engine
 from costloop.warehouse.ingest import IngestResult, ingest_focus
+from costloop.warehouse.k8s_load import load_k8s_allocation
 from costloop.workspace import Workspace
 
 __all__ = ["DemoRun", "run_demo"]
@@ -99,11 +100,12 @@ def run_demo(
             path.parent.name
         ]
         load_dataset(ws.lake, item, kind)
+    if manifest.kubernetes_file is not None:
+        load_k8s_allocation(ws.lake, manifest.kubernetes_file)
 
     step("Allocating cost to teams")
-    tag_keys = ws.config.list_("allocation.team_tag_keys")
     with open_engine(ws.lake, read_only=False) as engine:
-        run.allocation = allocate(engine, ws.org, tag_keys)
+        run.allocation = allocate(engine, ws.allocation)
 
     step("Discovering waste")
     run.discovery = discover(ws)
@@ -139,7 +141,7 @@ def run_demo(
         if files:
             run.ingests.append(ingest_focus(ws.lake, files, source=provider_dir.name))
     with open_engine(ws.lake, read_only=False) as engine:
-        run.allocation += allocate(engine, ws.org, tag_keys, [next_month.start])
+        run.allocation += allocate(engine, ws.allocation, [next_month.start])
 
     step("Verifying realized savings")
     run.verifications = verify(ws, now=next_month.end)

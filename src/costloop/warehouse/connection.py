@@ -71,6 +71,7 @@ class Lake:
         self.paths = paths
         self.memory_limit = memory_limit
         self.threads = threads
+        self._schema_current = False
 
     @property
     def exists(self) -> bool:
@@ -140,6 +141,15 @@ class Lake:
                 f"no warehouse at {self.paths.root} (run `costloop init` in the workspace first)"
             )
         con = self._open(read_only=read_only)
+        if not read_only and not self._schema_current:
+            # A warehouse made by an older version gains the tables and columns added
+            # since (once per process).
+            try:
+                create_schema(con)
+            except BaseException:
+                con.close()
+                raise
+            self._schema_current = True
         try:
             yield con
         finally:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -45,19 +45,33 @@ class Engine:
             raise
         return added
 
-    def replace_slices(self, table: str, expr: Any, key: str, keys: list[Any]) -> int:
+    def replace_slices(
+        self,
+        table: str,
+        expr: Any,
+        key: str,
+        keys: list[Any],
+        check: Callable[[], None] | None = None,
+    ) -> int:
         """Atomically delete ``table`` rows whose ``key`` is in ``keys`` and insert ``expr``.
+
+        ``check`` runs inside the transaction, after the insert, and sees the new rows;
+        if it raises, nothing is written.
 
         Returns:
             Number of rows inserted.
         """
         sql = ibis.to_sql(expr, dialect="duckdb")
+        # Small in-memory tables in the expression (e.g. split ratios) become views.
+        self.backend._run_pre_execute_hooks(expr)
         self._con.execute("BEGIN")
         try:
             if keys:
                 marks = ", ".join("?" for _ in keys)
                 self._con.execute(f'DELETE FROM {table} WHERE "{key}" IN ({marks})', keys)
             inserted = self._con.execute(f"INSERT INTO {table} BY NAME {sql}").fetchone()
+            if check is not None:
+                check()
             self._con.execute("COMMIT")
         except BaseException:
             self._con.execute("ROLLBACK")

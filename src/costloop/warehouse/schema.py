@@ -7,6 +7,7 @@ import duckdb
 from costloop.core.datasets import (
     BUSINESS_METRICS_COLUMNS,
     INVENTORY_COLUMNS,
+    K8S_ALLOCATION_COLUMNS,
     UTILIZATION_COLUMNS,
 )
 from costloop.core.focus import CHARGES_COLUMNS
@@ -59,9 +60,10 @@ LOAD_RECONCILIATION_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 ALLOCATED_COLUMNS: tuple[tuple[str, str], ...] = (
-    # Lineage: the charges row (load + 1-based row of its file) this row comes from.
+    # Lineage: the charges row (load, file, 1-based row) this row comes from.
     # A split origin charge appears once per target, each with the same lineage.
     ("x_SourceId", "VARCHAR"),
+    ("x_SourceFile", "VARCHAR"),
     ("x_SourceRow", "BIGINT"),
     ("BillingPeriodStart", "TIMESTAMP"),
     ("ChargePeriodStart", "TIMESTAMP"),
@@ -107,6 +109,7 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
     "utilization": UTILIZATION_COLUMNS,
     "business_metrics": BUSINESS_METRICS_COLUMNS,
     "allocated_charges": ALLOCATED_COLUMNS,
+    "k8s_allocation": K8S_ALLOCATION_COLUMNS,
 }
 
 
