@@ -99,20 +99,22 @@ def _norm(value: Any) -> Any:
     return value.lower().re_replace("[^a-z0-9]", "")
 
 
-def _canonical(raw: Any, dim: Dimension) -> Any:
-    """The allowed value a raw tag value stands for (null when it names none)."""
-    known = _norm(raw).cases(*dim.aliases.items(), else_=_null()) if dim.aliases else _null()
+def _canonical(raw: Any, normalized: Any, dim: Dimension) -> Any:
+    """The allowed value a raw tag value stands for (null when it names none);
+    ``normalized`` is ``_norm(raw)``, computed once beforehand."""
+    known = normalized.cases(*dim.aliases.items(), else_=_null()) if dim.aliases else _null()
     if dim.values:
         return known
     plain = raw.strip().lower()
     return known.coalesce(ibis.ifelse(plain == "", _null(), plain))
 
 
-def _tag_stage(t: Any, dim: Dimension) -> Any:
-    value = _null()
-    for key in reversed(dim.tag_keys()):
-        value = _canonical(t.x_TagsNormalized.get(key), dim).coalesce(value)
-    return value
+def _raw_tag(t: Any, dim: Dimension) -> Any:
+    """The value of the first of the dimension's tag keys present on the charge."""
+    keys = dim.tag_keys()
+    if not keys:
+        return _null()
+    return ibis.coalesce(*(t.x_TagsNormalized.get(k) for k in keys), _null())
 
 
 def _account_stage(t: Any, config: AllocationConfig, dim: Dimension) -> Any:
@@ -174,12 +176,16 @@ def _inherited(t: Any, pre: str, parents: Any) -> Any:
 def direct_rows(charges: Any, inventory: Any | None, config: AllocationConfig) -> Any:
     """Every charge with each dimension's value and the stage that set it."""
     t = charges.select(*BASE_COLUMNS, "x_TagsNormalized")
+    # Each stage is computed once per row, in its own projection (engines would
+    # otherwise repeat a shared sub-expression in every CASE arm).
+    t = t.mutate(**{f"__{d.name}_raw": _raw_tag(t, d) for d in config.dimensions})
+    t = t.mutate(**{f"__{d.name}_norm": _norm(t[f"__{d.name}_raw"]) for d in config.dimensions})
     stages: dict[str, list[str]] = {}
     for dim in config.dimensions:
         names = [f"__{dim.name}_{s}" for s in ("tag", "account", "resource")]
         t = t.mutate(
             **{
-                names[0]: _tag_stage(t, dim),
+                names[0]: _canonical(t[f"__{dim.name}_raw"], t[f"__{dim.name}_norm"], dim),
                 names[1]: _account_stage(t, config, dim),
                 names[2]: _resource_stage(t, config, dim),
             }
