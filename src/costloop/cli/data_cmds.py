@@ -22,11 +22,14 @@ from costloop.cli.common import (
     table,
 )
 from costloop.connectors.files import InputFile, discover, read_header
+from costloop.connectors.opencost import is_opencost
 from costloop.core.errors import InputError
 from costloop.core.money import format_money
 from costloop.warehouse.datasets_load import detect_dataset, load_dataset
 from costloop.warehouse.ingest import IngestResult, ingest_focus
+from costloop.warehouse.k8s_load import load_k8s_allocation
 from costloop.warehouse.query import run_sql
+from costloop.workspace import Workspace
 
 __all__ = ["register"]
 
@@ -121,6 +124,48 @@ def _render_ingest(result: IngestResult) -> None:
     console.print(f"Loaded {result.rows:,} rows, billed {format_money(total)}.")
 
 
+_K8S_FORMATS = {"api": "allocation API JSON", "csv": "OpenCost CSV export"}
+
+
+def _ingest_k8s(
+    ws: Workspace, items: list[InputFile], cluster: str | None, *, quiet: bool
+) -> list[dict[str, object]]:
+    """Load OpenCost / Kubecost exports into ``k8s_allocation``; one summary per file."""
+    out: list[dict[str, object]] = []
+    for item in items:
+        done = load_k8s_allocation(ws.lake, item.path, cluster=cluster)
+        out.append(
+            {
+                "file": done.file,
+                "format": done.format,
+                "rows": done.rows,
+                "replaced_rows": done.replaced_rows,
+                "windows": done.windows,
+                "days": done.days,
+                "namespaces": done.namespaces,
+                "clusters": list(done.clusters),
+                "first_window": done.first_window,
+                "last_window": done.last_window,
+                "total_cost": done.total_cost,
+            }
+        )
+        if not quiet:
+            named = [c if c else "no cluster name (see --cluster)" for c in done.clusters]
+            console.print(
+                f"Loaded {done.rows:,} Kubernetes allocation rows from {done.file}",
+                highlight=False,
+            )
+            console.print(
+                f"  {_K8S_FORMATS[done.format]}, cluster {', '.join(named)}: "
+                f"{done.namespaces} namespaces over {done.days} day{'s' * (done.days != 1)} "
+                f"({done.first_window:%Y-%m-%d} to {done.last_window:%Y-%m-%d}), "
+                f"total {format_money(done.total_cost)}; "
+                f"replaced {done.replaced_rows:,} earlier rows.",
+                highlight=False,
+            )
+    return out
+
+
 def ingest(
     paths: Annotated[
         list[Path],
@@ -139,22 +184,37 @@ def ingest(
         bool | None,
         typer.Option("--strict/--no-strict", help="Refuse files with FOCUS violations."),
     ] = None,
+    cluster: Annotated[
+        str | None,
+        typer.Option(
+            "--cluster",
+            help="Kubernetes cluster name for OpenCost/Kubecost exports that do not name "
+            "one (the OpenCost CSV export has no cluster column); rows that name a "
+            "cluster keep theirs.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Load bills (FOCUS 1.0–1.3 or native AWS/Azure/GCP/OCI exports), inventory,
-    utilization or business-metric files.
+    utilization or business-metric files, or OpenCost/Kubecost namespace costs.
 
     Bill loads are keyed by (source, billing account, billing period): loading a
     restated period again replaces exactly that slice. The kind and format of each
     file are detected from its columns; native exports are converted to FOCUS 1.2 and
-    their native totals must equal the FOCUS totals.
+    their native totals must equal the FOCUS totals. OpenCost/Kubecost allocation
+    exports (API JSON or CSV) replace the cluster's rows over the days they cover.
     """
     ws = open_workspace(workspace)
     items = discover(paths)
     billing: list[tuple[InputFile, str | None]] = []
     others: list[tuple[InputFile, str | None]] = []
+    k8s = [i for i in items if not file_format and is_opencost(i.path)]
+    if cluster is not None and not k8s:
+        raise InputError("--cluster applies to OpenCost/Kubecost exports; none was given")
     for item in items:
+        if item in k8s:
+            continue
         kind = None if file_format else detect_dataset(read_header(item))
         (others if kind else billing).append((item, kind))
     out: dict[str, object] = {"loads": [], "datasets": []}
@@ -238,6 +298,8 @@ def ingest(
                 highlight=False,
             )
     out["datasets"] = loads
+    if k8s:
+        out["kubernetes"] = _ingest_k8s(ws, k8s, cluster, quiet=as_json)
     if as_json:
         print_json(out)
 

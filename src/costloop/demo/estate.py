@@ -18,6 +18,7 @@ from costloop.demo.fleet_other import azure_resources, gcp_resources
 from costloop.demo.focusfile import write_billing
 from costloop.demo.infra import write_infra_repo
 from costloop.demo.inventory import write_inventory, write_utilization
+from costloop.demo.kubernetes import write_kubernetes
 from costloop.demo.manifest import MANIFEST_NAME, AppliedChange, EstateManifest
 from costloop.demo.model import Calendar, Resource, unit_price
 from costloop.demo.usage import Change, build_lines
@@ -64,7 +65,16 @@ def generate_estate(
     """
     cal = _calendar(months, end_month)
     resources = estate_resources()
-    steps = ("billing", "inventory", "utilization", "business", "org", "labels", "infra")
+    steps = (
+        "billing",
+        "inventory",
+        "utilization",
+        "kubernetes",
+        "business",
+        "org",
+        "labels",
+        "infra",
+    )
 
     def done(step: str) -> None:
         if progress is not None:
@@ -73,7 +83,8 @@ def generate_estate(
     out.mkdir(parents=True, exist_ok=True)
     if (out / "billing").exists():
         shutil.rmtree(out / "billing")
-    blocks = build_blocks(build_lines(resources, cal, seed), cal)
+    lines = build_lines(resources, cal, seed)
+    blocks = build_blocks(lines, cal)
     billing_files, rows = write_billing(blocks, cal, out, range(months))
     done("billing")
     inventory = out / "inventory" / "inventory.csv"
@@ -82,6 +93,9 @@ def generate_estate(
     utilization = out / "metrics" / "utilization.csv"
     write_utilization(resources, cal, seed, utilization)
     done("utilization")
+    kubernetes = out / "kubernetes" / "opencost-allocation.json"
+    write_kubernetes(lines, cal, seed, kubernetes)
+    done("kubernetes")
     business = out / "business" / "orders.csv"
     write_business(cal, seed, business)
     done("business")
@@ -106,6 +120,7 @@ def generate_estate(
         billing_rows=rows,
         inventory_file=inventory,
         utilization_file=utilization,
+        kubernetes_file=kubernetes,
         business_file=business,
         org_file=org,
         labels_file=labels,

@@ -48,7 +48,9 @@ class EstateManifest:
     """What ``generate_estate`` wrote, with paths under ``out``.
 
     ``to_json`` stores the paths relative to ``out`` so that two estates generated
-    with the same seed are byte-identical wherever they live.
+    with the same seed are byte-identical wherever they live. ``kubernetes_file`` is
+    the OpenCost allocation JSON of the shared EKS cluster (None for an estate written
+    before the demo had one).
     """
 
     out: Path
@@ -66,6 +68,7 @@ class EstateManifest:
     org_file: Path
     labels_file: Path
     infra_repo: Path
+    kubernetes_file: Path | None = None
 
     def to_json(self) -> str:
         """The manifest as JSON text (paths relative to ``out``)."""
@@ -90,6 +93,7 @@ class EstateManifest:
             "org_file": rel(self.org_file),
             "labels_file": rel(self.labels_file),
             "infra_repo": rel(self.infra_repo),
+            "kubernetes_file": None if self.kubernetes_file is None else rel(self.kubernetes_file),
         }
         return json.dumps(doc, indent=2) + "\n"
 
@@ -120,4 +124,7 @@ class EstateManifest:
             org_file=estate_dir / doc["org_file"],
             labels_file=estate_dir / doc["labels_file"],
             infra_repo=estate_dir / doc["infra_repo"],
+            kubernetes_file=(
+                estate_dir / doc["kubernetes_file"] if doc.get("kubernetes_file") else None
+            ),
         )
