@@ -1,1 +1,1 @@
-"""Reports: the self-contained HTML report with inline SVG charts."""
+"""Reports: the HTML report, showback formats, team reports and chargeback files."""

@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from html import escape
 
+from costloop.core.money import format_money
+
 __all__ = ["PALETTE", "hbar_chart", "stacked_bar_chart"]
 
 PALETTE = (
@@ -22,12 +24,19 @@ PALETTE = (
 )
 
 
-def _money(v: Decimal) -> str:
+def _money(v: Decimal, currency: str = "USD") -> str:
     if abs(v) >= 1_000_000:
-        return f"${v / 1_000_000:.1f}M"
-    if abs(v) >= 1_000:
-        return f"${v / 1_000:.0f}k"
-    return f"${v:.0f}"
+        text = f"{v / 1_000_000:.1f}M"
+    elif abs(v) >= 1_000:
+        text = f"{v / 1_000:.0f}k"
+    else:
+        text = f"{v:.0f}"
+    return f"${text}" if currency == "USD" else f"{text} {currency}"
+
+
+def _fit(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters with an ellipsis (legends have little room)."""
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def stacked_bar_chart(
@@ -37,8 +46,12 @@ def stacked_bar_chart(
     title: str,
     width: int = 860,
     height: int = 320,
+    currency: str = "USD",
 ) -> str:
-    """Stacked columns, one per label, one colour per series (negative parts ignored)."""
+    """Stacked columns, one per label, one colour per series (negative parts ignored).
+
+    Values are amounts in ``currency`` (axis and tooltips are labelled with it).
+    """
     left, bottom, top, right = 64, 40, 30, 150
     plot_w, plot_h = width - left - right, height - top - bottom
     totals = [
@@ -59,7 +72,7 @@ def stacked_bar_chart(
         parts.append(
             f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
             f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" class="axis">'
-            f"{_money(value)}</text>"
+            f"{_money(value, currency)}</text>"
         )
     for i, label in enumerate(labels):
         x = left + plot_w / n * i + (plot_w / n - bar_w) / 2
@@ -71,7 +84,7 @@ def stacked_bar_chart(
             parts.append(
                 f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}" '
                 f'fill="{PALETTE[j % len(PALETTE)]}"><title>{escape(name)} {escape(label)}: '
-                f"${values[i]:,.2f}</title></rect>"
+                f"{escape(format_money(values[i], currency))}</title></rect>"
             )
         parts.append(
             f'<text x="{x + bar_w / 2:.1f}" y="{top + plot_h + 16}" text-anchor="middle" '
@@ -82,14 +95,17 @@ def stacked_bar_chart(
         parts.append(
             f'<rect x="{width - right + 12}" y="{y}" width="10" height="10" '
             f'fill="{PALETTE[j % len(PALETTE)]}"/>'
-            f'<text x="{width - right + 28}" y="{y + 9}" class="legend">{escape(name)}</text>'
+            f'<text x="{width - right + 28}" y="{y + 9}" class="legend">'
+            f"<title>{escape(name)}</title>{escape(_fit(name, 20))}</text>"
         )
     parts.append("</svg>")
     return "".join(parts)
 
 
-def hbar_chart(items: Sequence[tuple[str, Decimal]], *, title: str, width: int = 860) -> str:
-    """Horizontal bars, largest first, with values."""
+def hbar_chart(
+    items: Sequence[tuple[str, Decimal]], *, title: str, width: int = 860, currency: str = "USD"
+) -> str:
+    """Horizontal bars in the given order, with values in ``currency``."""
     row_h, left, top = 24, 170, 30
     height = top + row_h * max(len(items), 1) + 10
     peak = max((abs(v) for _, v in items), default=Decimal(0)) or Decimal(1)
@@ -107,7 +123,8 @@ def hbar_chart(items: Sequence[tuple[str, Decimal]], *, title: str, width: int =
             f"{escape(label)}</text>"
             f'<rect x="{left}" y="{y + 3}" width="{w:.1f}" height="{row_h - 8}" '
             f'fill="{PALETTE[i % len(PALETTE)]}"/>'
-            f'<text x="{left + w + 6:.1f}" y="{y + 15}" class="axis">${value:,.2f}</text>'
+            f'<text x="{left + w + 6:.1f}" y="{y + 15}" class="axis">'
+            f"{escape(format_money(value, currency))}</text>"
         )
     parts.append("</svg>")
     return "".join(parts)
