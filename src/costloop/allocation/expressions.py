@@ -35,9 +35,12 @@ __all__ = [
     "BASE_COLUMNS",
     "MINOR_UNITS",
     "ORIGIN_KEY",
+    "canonical_value",
     "dimension_columns",
     "direct_rows",
+    "normalized",
     "pool_column",
+    "raw_tag",
     "split_rows",
 ]
 
@@ -95,13 +98,13 @@ def _null() -> Any:
     return ibis.null("string")
 
 
-def _norm(value: Any) -> Any:
+def normalized(value: Any) -> Any:
     return value.lower().re_replace("[^a-z0-9]", "")
 
 
-def _canonical(raw: Any, normalized: Any, dim: Dimension) -> Any:
+def canonical_value(raw: Any, normalized: Any, dim: Dimension) -> Any:
     """The allowed value a raw tag value stands for (null when it names none);
-    ``normalized`` is ``_norm(raw)``, computed once beforehand."""
+    ``normalized`` is ``normalized(raw)``, computed once beforehand."""
     known = normalized.cases(*dim.aliases.items(), else_=_null()) if dim.aliases else _null()
     if dim.values:
         return known
@@ -109,7 +112,7 @@ def _canonical(raw: Any, normalized: Any, dim: Dimension) -> Any:
     return known.coalesce(ibis.ifelse(plain == "", _null(), plain))
 
 
-def _raw_tag(t: Any, dim: Dimension) -> Any:
+def raw_tag(t: Any, dim: Dimension) -> Any:
     """The value of the first of the dimension's tag keys present on the charge."""
     keys = dim.tag_keys()
     if not keys:
@@ -178,14 +181,16 @@ def direct_rows(charges: Any, inventory: Any | None, config: AllocationConfig) -
     t = charges.select(*BASE_COLUMNS, "x_TagsNormalized")
     # Each stage is computed once per row, in its own projection (engines would
     # otherwise repeat a shared sub-expression in every CASE arm).
-    t = t.mutate(**{f"__{d.name}_raw": _raw_tag(t, d) for d in config.dimensions})
-    t = t.mutate(**{f"__{d.name}_norm": _norm(t[f"__{d.name}_raw"]) for d in config.dimensions})
+    t = t.mutate(**{f"__{d.name}_raw": raw_tag(t, d) for d in config.dimensions})
+    t = t.mutate(
+        **{f"__{d.name}_norm": normalized(t[f"__{d.name}_raw"]) for d in config.dimensions}
+    )
     stages: dict[str, list[str]] = {}
     for dim in config.dimensions:
         names = [f"__{dim.name}_{s}" for s in ("tag", "account", "resource")]
         t = t.mutate(
             **{
-                names[0]: _canonical(t[f"__{dim.name}_raw"], t[f"__{dim.name}_norm"], dim),
+                names[0]: canonical_value(t[f"__{dim.name}_raw"], t[f"__{dim.name}_norm"], dim),
                 names[1]: _account_stage(t, config, dim),
                 names[2]: _resource_stage(t, config, dim),
             }
@@ -227,7 +232,7 @@ def _pool_condition(t: Any, pool: Pool) -> Any:
     if m.resource_id is not None:
         cond &= t.ResourceId.re_search(m.resource_id).fill_null(False)
     for key, value in m.tags.items():
-        cond &= (_norm(t.x_TagsNormalized.get(key)) == norm_value(value)).fill_null(False)
+        cond &= (normalized(t.x_TagsNormalized.get(key)) == norm_value(value)).fill_null(False)
     if m.unallocated_only:
         cond &= t[pool.dimension] == UNALLOCATED
     return cond

@@ -36,6 +36,7 @@ from costloop.core.periods import Month
 __all__ = ["RATIO_PLACES", "PoolNote", "PoolRatios", "Runner", "pool_ratios"]
 
 RATIO_PLACES = 9
+METRIC_LOOKBACK_MONTHS = 3
 Runner = Callable[[Any], list[dict[str, Any]]]
 
 
@@ -50,6 +51,7 @@ class PoolNote:
     targets: int
     unsplit_reason: str | None = None
     unmapped: list[str] = field(default_factory=list)
+    usage_month: str | None = None  # earlier month whose usage shares were used
 
 
 @dataclass
@@ -157,19 +159,25 @@ def _weights(
     currency: str,
     direct: dict[tuple[Any, str], dict[str, Decimal]],
     tables: dict[str, Any],
-) -> tuple[dict[_Target, Decimal], list[str], str | None]:
-    """Weights per target, unmapped names, and why the pool cannot split (if so)."""
+) -> tuple[dict[_Target, Decimal], list[str], str | None, str | None]:
+    """Weights per target, unmapped names, why the pool cannot split (if so), and the
+    earlier month whose usage was used when the period has none."""
     if pool.method == "fixed":
-        return {_Target(v, v, v): s for v, s in pool.shares.items()}, [], None
+        return {_Target(v, v, v): s for v, s in pool.shares.items()}, [], None, None
     if pool.method == "metric":
         assert pool.metric is not None
         name = "k8s_allocation" if pool.metric.kind == "kubernetes" else "business_metrics"
-        if pool.method == "metric" and pool.metric.kind == "kubernetes":
-            weights, unmapped = _kubernetes(run, tables[name], pool, dim, period)
-        else:
-            weights, unmapped = _business(run, tables[name], pool, dim, period)
-        reason = None if weights else f"no {pool.metric.kind} usage data for {period:%Y-%m}"
-        return weights, unmapped, reason
+        read = _kubernetes if pool.metric.kind == "kubernetes" else _business
+        # Usage data often lags the bill: without data for the period, the latest of
+        # the previous three months is used (the note says so).
+        month = Month.of(period)
+        for back in range(METRIC_LOOKBACK_MONTHS + 1):
+            weights, unmapped = read(run, tables[name], pool, dim, month.start)
+            if weights:
+                return weights, unmapped, None, (str(month) if back else None)
+            month = month.previous()
+        missing = f"no {pool.metric.kind} usage data for {period:%Y-%m} or the 3 months before"
+        return {}, [], missing, None
     costs: dict[str, Decimal] = {}
     for (p, _), by_value in direct.items():
         if p != period:
@@ -179,16 +187,16 @@ def _weights(
     if pool.method == "even":
         values = list(pool.targets) or sorted(v for v, c in costs.items() if c > 0)
         weights = {_Target(v, v, v): Decimal(1) for v in values}
-        reason = None if weights else f"no {pool.dimension} has direct cost in {period:%Y-%m}"
-        return weights, [], reason
+        why = None if weights else f"no {pool.dimension} has direct cost in {period:%Y-%m}"
+        return weights, [], why, None
     same_currency = direct.get((period, currency), {})
     weights = {
         _Target(v, v, v): c
         for v, c in sorted(same_currency.items())
         if c > 0 and (not pool.targets or v in pool.targets)
     }
-    reason = None if weights else f"no direct {currency} cost in {period:%Y-%m} to weigh by"
-    return weights, [], reason
+    why = None if weights else f"no direct {currency} cost in {period:%Y-%m} to weigh by"
+    return weights, [], why, None
 
 
 def _method_id(pool: Pool) -> str:
@@ -227,10 +235,12 @@ def pool_ratios(
         period, currency = s["BillingPeriodStart"], s["BillingCurrency"]
         if pool.dimension not in direct_cache and pool.method in ("proportional", "even"):
             direct_cache[pool.dimension] = _direct_by_value(run, direct, pool.dimension)
-        weights, unmapped, reason = _weights(
+        weights, unmapped, reason, fallback = _weights(
             run, pool, dim, period, currency, direct_cache.get(pool.dimension, {}), tables
         )
-        note = PoolNote(pool.name, period, currency, pool.method, len(weights), reason, unmapped)
+        note = PoolNote(
+            pool.name, period, currency, pool.method, len(weights), reason, unmapped, fallback
+        )
         notes.append(note)
         if reason is not None:
             # Nothing to weigh by: the pool's charges stay whole, with the value their

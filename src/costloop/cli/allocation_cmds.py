@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from costloop.allocation import allocate as run_allocation
-from costloop.analytics.showback import coverage
+from costloop.allocation.coverage import DimensionCoverage, band, coverage_report
 from costloop.cli.common import (
     WorkspaceOption,
     console,
@@ -31,84 +32,215 @@ def allocate(
     as_json: JsonOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """Attribute every charge to a team (tags, then account mapping), per billing period."""
+    """Attribute every charge along the taxonomy's dimensions (tags, account, resource and
+    inheritance rules, shared-cost pools), per billing period; Σ allocated = Σ source."""
     ws = open_workspace(workspace)
+    config = ws.allocation
     periods = None if period is None else [parse_month(period).start]
     with open_engine(ws.lake, read_only=False) as engine:
-        results = run_allocation(engine, ws.allocation, periods)
+        results = run_allocation(engine, config, periods)
+    dims = [d.name for d in config.dimensions]
     if as_json:
         print_json(
             {
+                "allocation_file": config.source,
+                "dimensions": dims,
                 "periods": [
                     {
                         "period": f"{r.period:%Y-%m}",
+                        "source_rows": r.source_rows,
                         "rows": r.rows,
-                        "effective_cost": r.totals["EffectiveCost"],
+                        "totals": r.totals,
                         "allocated_effective_cost": r.allocated_effective,
-                        "coverage": str(round(r.coverage, 4)),
+                        "coverage": decimal_text(round(r.coverage, 4)),
+                        "coverage_by_dimension": {
+                            d: decimal_text(round(r.coverage_of(d), 4)) for d in dims
+                        },
+                        "pools": [
+                            {
+                                "pool": n.pool,
+                                "currency": n.currency,
+                                "method": n.method,
+                                "targets": n.targets,
+                                "not_split": n.unsplit_reason,
+                                "unmapped": n.unmapped,
+                                "usage_month": n.usage_month,
+                            }
+                            for n in r.pools
+                        ],
                     }
                     for r in results
-                ]
+                ],
             }
         )
         return
     console.print(
         table(
-            "Allocation by team (Σ allocated = Σ source checked for every cost column)",
-            ["period", "#rows", "$effective", "$allocated", "%coverage"],
+            f"Allocation ({config.source}); Σ allocated = Σ source checked per period, "
+            "billing account, currency and cost column",
+            ["period", "#charges", "#rows", "$effective", *(f"%{d}" for d in dims)],
             [
                 [
                     f"{r.period:%Y-%m}",
+                    f"{r.source_rows:,}",
                     f"{r.rows:,}",
                     format_money(r.totals["EffectiveCost"]),
-                    format_money(r.allocated_effective),
-                    f"{r.coverage * 100:.1f}%",
+                    *(f"{r.coverage_of(d) * 100:.1f}%" for d in dims),
                 ]
                 for r in results
             ],
         )
     )
+    notes = [(r, n) for r in results for n in r.pools]
+    if notes:
+        console.print(
+            table(
+                "Shared-cost pools",
+                ["period", "pool", "method", "currency", "targets", "note"],
+                [
+                    [
+                        f"{r.period:%Y-%m}",
+                        n.pool,
+                        n.method,
+                        n.currency,
+                        str(n.targets),
+                        n.unsplit_reason
+                        or (f"usage of {n.usage_month}" if n.usage_month else "")
+                        + (f"; unmapped: {', '.join(n.unmapped)}" if n.unmapped else ""),
+                    ]
+                    for r, n in notes
+                ],
+            )
+        )
 
 
 @report_app.command("coverage")
-def report_coverage(as_json: JsonOption = False, workspace: WorkspaceOption = None) -> None:
-    """Allocation coverage per month (allocated EffectiveCost ÷ total)."""
+def report_coverage(
+    month: Annotated[
+        str | None, typer.Option(help="Month for gaps and suggestions YYYY-MM (default latest).")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="Unallocated items listed per dimension.")] = 10,
+    as_json: JsonOption = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Allocation coverage per dimension and month, the largest unallocated items, and
+    what to do next (resources to tag, aliases to add, pools to create)."""
     ws = open_workspace(workspace)
     with open_engine(ws.lake) as engine:
-        rows = coverage(engine)
+        report = coverage_report(
+            engine, ws.allocation, None if month is None else parse_month(month), limit
+        )
     if as_json:
         print_json(
             {
+                "latest": None if report.latest is None else str(report.latest),
+                "definition": "allocated EffectiveCost / total EffectiveCost (all rows, "
+                "Tax and Credit included)",
                 "periods": [
                     {
-                        "period": str(r.period),
-                        "effective_cost": r.total_effective,
-                        "allocated_effective_cost": r.allocated_effective,
-                        "coverage": decimal_text(round(r.coverage, 4)),
-                        "by_rule": r.by_source,
+                        "dimension": p.dimension,
+                        "period": str(p.period),
+                        "effective_cost": p.total,
+                        "allocated_effective_cost": p.allocated,
+                        "coverage": None
+                        if p.coverage is None
+                        else decimal_text(round(p.coverage, 4)),
+                        "band": band(p.coverage),
+                        "by_rule": p.by_source,
                     }
-                    for r in rows
-                ]
+                    for p in report.periods
+                ],
+                "unallocated": [
+                    {
+                        "dimension": i.dimension,
+                        "resource_id": i.resource_id,
+                        "resource_name": i.resource_name,
+                        "service": i.service,
+                        "account": i.account,
+                        "charge_category": i.charge_category,
+                        "effective_cost": i.cost,
+                    }
+                    for i in report.unallocated
+                ],
+                "suggestions": [
+                    {
+                        "dimension": s.dimension,
+                        "kind": s.kind,
+                        "text": s.text,
+                        "effective_cost": s.cost,
+                        "reaches": None if s.reaches is None else decimal_text(round(s.reaches, 4)),
+                        "resources": s.items,
+                    }
+                    for s in report.suggestions
+                ],
             }
         )
         return
+    months = sorted({p.period for p in report.periods})
+    by = {(p.dimension, p.period): p for p in report.periods}
     console.print(
         table(
-            "Allocation coverage",
-            ["period", "$effective", "$by tag", "$by account", "$unallocated", "%coverage"],
+            "Allocation coverage (allocated EffectiveCost ÷ total; Crawl ≥ 50%, Walk ≥ 80%, "
+            "Run > 90%)",
+            ["period", "$effective", *(f"%{d}" for d in report.dimensions)],
             [
                 [
-                    str(r.period),
-                    format_money(r.total_effective),
-                    format_money(r.by_source.get("tag", 0)),
-                    format_money(r.by_source.get("account", 0)),
-                    format_money(r.by_source.get("unallocated", 0)),
-                    f"{r.coverage * 100:.1f}%",
+                    str(m),
+                    format_money(by[(report.dimensions[0], m)].total),
+                    *(_pct(by.get((d, m))) for d in report.dimensions),
                 ]
-                for r in rows
+                for m in months
             ],
         )
     )
+    if report.latest is None:
+        return
+    console.print(
+        table(
+            f"{report.latest}: cost by rule",
+            ["dimension", "band", *_SOURCES],
+            [
+                [
+                    d,
+                    band(by[(d, report.latest)].coverage),
+                    *(format_money(by[(d, report.latest)].by_source.get(s, 0)) for s in _SOURCES),
+                ]
+                for d in report.dimensions
+                if (d, report.latest) in by
+            ],
+        )
+    )
+    if report.unallocated:
+        console.print(
+            table(
+                f"{report.latest}: largest unallocated items",
+                ["dimension", "resource", "service", "account", "category", "$effective"],
+                [
+                    [
+                        i.dimension,
+                        i.resource_name or i.resource_id or "(no resource)",
+                        i.service or "",
+                        i.account or "",
+                        i.charge_category or "",
+                        format_money(i.cost),
+                    ]
+                    for i in report.unallocated
+                ],
+            )
+        )
+    for s in report.suggestions:
+        console.print(
+            escape(f"• [{s.dimension}] {s.text} ({format_money(s.cost)}/month)"), highlight=False
+        )
+
+
+_SOURCES = ("tag", "account", "resource", "inherited", "shared", "unallocated")
+
+
+def _pct(cov: DimensionCoverage | None) -> str:
+    if cov is None or cov.coverage is None:
+        return "—"
+    return f"{cov.coverage * 100:.1f}%"
 
 
 def register(app: typer.Typer) -> None:

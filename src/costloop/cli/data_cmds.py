@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from costloop.allocation import allocate
 from costloop.cli.common import (
     WorkspaceOption,
     console,
@@ -26,6 +27,7 @@ from costloop.connectors.opencost import is_opencost
 from costloop.core.errors import InputError
 from costloop.core.money import format_money
 from costloop.warehouse.datasets_load import detect_dataset, load_dataset
+from costloop.warehouse.engine import open_engine
 from costloop.warehouse.ingest import IngestResult, ingest_focus
 from costloop.warehouse.k8s_load import load_k8s_allocation
 from costloop.warehouse.query import run_sql
@@ -300,8 +302,34 @@ def ingest(
     out["datasets"] = loads
     if k8s:
         out["kubernetes"] = _ingest_k8s(ws, k8s, cluster, quiet=as_json)
+    if billing and ws.config.bool_("allocation.after_ingest"):
+        out["allocation"] = _allocate_loaded(ws, result, quiet=as_json)
     if as_json:
         print_json(out)
+
+
+def _allocate_loaded(ws: Workspace, result: IngestResult, *, quiet: bool) -> list[object]:
+    """Re-allocate the billing periods this ingest loaded (setting allocation.after_ingest)."""
+    periods = sorted({s.billing_period_start for s in result.slices})
+    if not periods:
+        return []
+    with open_engine(ws.lake, read_only=False) as engine:
+        done = allocate(engine, ws.allocation, periods)
+    if not quiet:
+        months = ", ".join(f"{r.period:%Y-%m}" for r in done)
+        cover = ", ".join(f"{r.period:%Y-%m} {r.coverage * 100:.1f}%" for r in done)
+        console.print(
+            f"Allocated {months} ({sum(r.rows for r in done):,} rows; team coverage {cover}).",
+            highlight=False,
+        )
+    return [
+        {
+            "period": f"{r.period:%Y-%m}",
+            "rows": r.rows,
+            "coverage": decimal_text(round(r.coverage, 4)),
+        }
+        for r in done
+    ]
 
 
 def _csv_value(value: object) -> object:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import yaml
@@ -15,6 +16,7 @@ __all__ = [
     "ProviderInfo",
     "TeamInfo",
     "account",
+    "render_allocation_yaml",
     "render_org_yaml",
 ]
 
@@ -205,3 +207,67 @@ def render_org_yaml() -> str:
         "# Typos seen in tags (chekout, platfrom, data-platfrom) are deliberately not listed.\n"
     )
     return header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
+
+
+def render_allocation_yaml() -> str:
+    """The allocation file (format of ``costloop.core.allocation_rules``)."""
+    by_env: dict[str, list[str]] = {}
+    for a in ACCOUNTS:
+        by_env.setdefault(a.env, []).append(a.id)
+    shared = by_env.get("shared", [])
+    env_rules = "\n".join(
+        f"  - {{dimension: env, account: {json.dumps(ids)}, value: {env}}}"
+        for env, ids in sorted(by_env.items())
+    )
+    return f"""# Stride Sneakers: how cost is attributed (see docs/allocation.md).
+dimensions:
+  team:
+    required: true
+    # The org file gives the teams and their usual spellings; these are typos seen in tags.
+    value_aliases:
+      checkout: [chekout]
+      platform: [platfrom]
+      data-platform: [data-platfrom, DataPlatform]
+  env:
+    required: true
+    values: [prod, staging, shared]
+    keys: [env, environment]
+    value_aliases:
+      prod: [production, prd]
+      staging: [stg, stage]
+  product:
+    # What the business sells: orders come from the web shop and the mobile app.
+    values: [web, app, data, internal]
+    keys: [product, service]
+    value_aliases:
+      web: [storefront-web, search, catalog, catalog-worker]
+      app: [api, checkout-api, checkout-worker]
+      data: [airflow, etl-runner, reporting-batch]
+      internal: [bastion, ci-runner, jenkins, legacy-resizer]
+rules:
+{env_rules}
+  # Volumes, addresses and snapshots carry no tags of their own: they follow their instance.
+  - {{dimension: team, inherit: parent}}
+  - {{dimension: product, inherit: parent}}
+pools:
+  # The shared EKS cluster's nodes, disks and traffic, split by namespace usage (OpenCost).
+  - name: eks-stride-prod
+    match: {{tag: {{"aws:eks:cluster-name": stride-prod}}}}
+    method: metric
+    metric:
+      kubernetes:
+        cluster: stride-prod
+        namespaces:
+          checkout: checkout
+          catalog: catalog
+          search: search
+          data-pipelines: data-platform
+  # Commitments, monitoring and tooling in the shared-services account serve everyone.
+  - name: shared-services
+    match: {{account: {json.dumps(shared)}}}
+    method: proportional
+  # Tax follows the cost it is levied on.
+  - name: tax
+    match: {{charge_category: [Tax]}}
+    method: proportional
+"""

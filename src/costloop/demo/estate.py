@@ -12,7 +12,12 @@ from costloop.core.periods import Month
 from costloop.demo.anomalies import labels_json
 from costloop.demo.billing import build_blocks
 from costloop.demo.business import write_business
-from costloop.demo.company import ACCOUNTS, COMPANY, render_org_yaml
+from costloop.demo.company import (
+    ACCOUNTS,
+    COMPANY,
+    render_allocation_yaml,
+    render_org_yaml,
+)
 from costloop.demo.fleet_aws import aws_resources
 from costloop.demo.fleet_other import azure_resources, gcp_resources
 from costloop.demo.focusfile import write_billing
@@ -101,6 +106,8 @@ def generate_estate(
     done("business")
     org = out / "org.yaml"
     org.write_text(render_org_yaml(), encoding="utf-8", newline="\n")
+    allocation = out / "allocation.yaml"
+    allocation.write_text(render_allocation_yaml(), encoding="utf-8", newline="\n")
     done("org")
     labels = out / "labels" / "anomalies.json"
     labels.parent.mkdir(parents=True, exist_ok=True)
@@ -123,6 +130,7 @@ def generate_estate(
         kubernetes_file=kubernetes,
         business_file=business,
         org_file=org,
+        allocation_file=allocation,
         labels_file=labels,
         infra_repo=infra,
     )

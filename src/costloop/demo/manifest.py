@@ -69,6 +69,7 @@ class EstateManifest:
     labels_file: Path
     infra_repo: Path
     kubernetes_file: Path | None = None
+    allocation_file: Path | None = None
 
     def to_json(self) -> str:
         """The manifest as JSON text (paths relative to ``out``)."""
@@ -94,6 +95,7 @@ class EstateManifest:
             "labels_file": rel(self.labels_file),
             "infra_repo": rel(self.infra_repo),
             "kubernetes_file": None if self.kubernetes_file is None else rel(self.kubernetes_file),
+            "allocation_file": None if self.allocation_file is None else rel(self.allocation_file),
         }
         return json.dumps(doc, indent=2) + "\n"
 
@@ -126,5 +128,8 @@ class EstateManifest:
             infra_repo=estate_dir / doc["infra_repo"],
             kubernetes_file=(
                 estate_dir / doc["kubernetes_file"] if doc.get("kubernetes_file") else None
+            ),
+            allocation_file=(
+                estate_dir / doc["allocation_file"] if doc.get("allocation_file") else None
             ),
         )

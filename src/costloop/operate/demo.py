@@ -89,6 +89,8 @@ def run_demo(
     manifest = generate_estate(root / ESTATE, seed=seed, months=months)
     ws = Workspace.init(root)
     shutil.copyfile(manifest.org_file, ws.org_file)
+    if manifest.allocation_file is not None:
+        shutil.copyfile(manifest.allocation_file, ws.allocation_file)
     run = DemoRun(ws, root / ESTATE)
 
     step("Ingesting billing (FOCUS 1.2), inventory, utilization and business metrics")
