@@ -69,11 +69,18 @@ def cli_main(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
     def run(
         *args: str | Path, env: dict[str, str] | None = None
     ) -> subprocess.CompletedProcess[str]:
+        from costloop.cli import common
+
         argv = ["costloop", *map(str, args)]
         with monkeypatch.context() as patch:
             patch.setattr(sys, "argv", argv)
             for name, value in (env or {}).items():
                 patch.setenv(name, value)
+            # The consoles read COLUMNS once, at import: give them the width the
+            # subprocess would have (200, as cli_environ, or the env= override).
+            width = int((env or {}).get("COLUMNS", "200"))
+            patch.setattr(common.console, "width", width)
+            patch.setattr(common.err_console, "width", width)
             try:
                 main()
                 code = 0
