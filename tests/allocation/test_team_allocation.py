@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from costloop.allocation import allocate
-from costloop.analytics.showback import coverage, showback
+from costloop.allocation.coverage import coverage_report
+from costloop.analytics.showback import showback
 from costloop.core.periods import Month
 from costloop.testing import charge, write_focus_csv
 from costloop.warehouse.engine import open_engine
@@ -55,7 +56,7 @@ def test_rules_in_order_and_invariant(tmp_path: Path) -> None:
     with open_engine(ws.lake, read_only=False) as engine:
         results = allocate(engine, ws.allocation)
         sb = showback(engine)
-        cov = coverage(engine)
+        cov = coverage_report(engine, ws.allocation, Month(2026, 3)).periods
     assert [r.period for r in results] == [datetime(2026, 3, 1), datetime(2026, 4, 1)]
     march = {r.team: r.effective_cost for r in sb if r.period == Month(2026, 3)}
     assert march == {
@@ -64,6 +65,7 @@ def test_rules_in_order_and_invariant(tmp_path: Path) -> None:
         "unallocated": Decimal("0.15"),
     }
     assert sum(march.values()) == results[0].totals["EffectiveCost"] == Decimal("19.00")
+    assert cov[0].dimension == "team" and cov[0].period == Month(2026, 3)
     assert cov[0].by_source == {
         "tag": Decimal("17.75"),
         "account": Decimal("1.10"),

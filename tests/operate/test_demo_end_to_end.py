@@ -84,7 +84,25 @@ def test_showback_rows_sum_to_the_total(demo: tuple[Path, str]) -> None:
     )["rows"]
     assert isinstance(sql, list)
     assert per_period == {r["p"]: Decimal(r["e"]) for r in sql}
-    assert "unallocated" in {r["team"] for r in rows}
+    # The demo's shared-cost pools (EKS cluster by namespace, shared-services account,
+    # tax) leave no team cost unallocated; their split rows add up to whole charges.
+    assert "unallocated" not in {r["team"] for r in rows}
+    pools = _json(
+        "sql",
+        "-w",
+        str(root),
+        "SELECT x_AllocationPool AS pool, count(*) AS n FROM allocated_charges "
+        "WHERE x_AllocationPool IS NOT NULL GROUP BY 1 ORDER BY 1",
+    )["rows"]
+    assert [r["pool"] for r in pools] == ["eks-stride-prod", "shared-services", "tax"]
+    partial = _json(
+        "sql",
+        "-w",
+        str(root),
+        "SELECT x_SourceId, x_SourceFile, x_SourceRow, sum(x_AllocationRatio) AS r "
+        "FROM allocated_charges GROUP BY ALL HAVING sum(x_AllocationRatio) <> 1",
+    )["rows"]
+    assert partial == []
 
 
 def test_pull_requests_changed_the_terraform(demo: tuple[Path, str]) -> None:

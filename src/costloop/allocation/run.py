@@ -126,14 +126,15 @@ class AllocationResult:
         """EffectiveCost attributed to a team."""
         return self.allocated["team"]
 
-    def coverage_of(self, dimension: str) -> Decimal:
-        """Share of EffectiveCost with a value for ``dimension`` (0..1)."""
+    def coverage_of(self, dimension: str) -> Decimal | None:
+        """Share of EffectiveCost with a value for ``dimension`` (0..1); None when the
+        period's EffectiveCost is zero (nothing to cover)."""
         total = self.totals["EffectiveCost"]
-        return Decimal(1) if total == 0 else self.allocated[dimension] / total
+        return None if total == 0 else self.allocated[dimension] / total
 
     @property
-    def coverage(self) -> Decimal:
-        """Share of EffectiveCost attributed to a team (0..1)."""
+    def coverage(self) -> Decimal | None:
+        """Share of EffectiveCost attributed to a team (0..1), None without cost."""
         return self.coverage_of("team")
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -17,7 +16,6 @@ from costloop.warehouse.engine import Engine
 __all__ = [
     "FOCUS_DIMENSIONS",
     "METRICS",
-    "CoverageRow",
     "DimensionRow",
     "Driver",
     "PeriodTotal",
@@ -26,7 +24,6 @@ __all__ = [
     "allocation_dimensions",
     "allowed_dimensions",
     "billing_periods",
-    "coverage",
     "metric_column",
     "select_periods",
     "showback",
@@ -63,40 +60,6 @@ def showback(engine: Engine, month: Month | None = None) -> list[ShowbackRow]:
         for r in engine.rows(agg)
     ]
     return sorted(rows, key=lambda r: (r.period, -r.effective_cost, r.team))
-
-
-@dataclass(frozen=True)
-class CoverageRow:
-    """Allocation coverage of one period."""
-
-    period: Month
-    total_effective: Decimal
-    allocated_effective: Decimal
-    by_source: dict[str, Decimal]
-
-    @property
-    def coverage(self) -> Decimal:
-        """Allocated share of EffectiveCost."""
-        if self.total_effective == 0:
-            return Decimal(1)
-        return self.allocated_effective / self.total_effective
-
-
-def coverage(engine: Engine) -> list[CoverageRow]:
-    """Allocation coverage per billing period, with the cost per rule (tag/account)."""
-    t = engine.table("allocated_charges")
-    agg = t.group_by(["BillingPeriodStart", "team_source"]).aggregate(
-        effective=t.EffectiveCost.sum()
-    )
-    per: dict[datetime, dict[str, Decimal]] = {}
-    for r in engine.rows(agg):
-        per.setdefault(r["BillingPeriodStart"], {})[r["team_source"]] = r["effective"] or Decimal(0)
-    out = []
-    for period, parts in sorted(per.items()):
-        total = sum(parts.values(), Decimal(0))
-        allocated = total - parts.get("unallocated", Decimal(0))
-        out.append(CoverageRow(Month.of(period), total, allocated, parts))
-    return out
 
 
 def spend_by(engine: Engine, column: str, grain: str = "M") -> list[dict[str, Any]]:

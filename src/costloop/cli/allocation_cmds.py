@@ -12,9 +12,10 @@ from costloop.allocation.coverage import DimensionCoverage, band, coverage_repor
 from costloop.cli.common import (
     WorkspaceOption,
     console,
-    decimal_text,
     open_workspace,
+    percent,
     print_json,
+    ratio_text,
     table,
 )
 from costloop.cli.report_cmds import JsonOption, report_app
@@ -52,10 +53,8 @@ def allocate(
                         "rows": r.rows,
                         "totals": r.totals,
                         "allocated_effective_cost": r.allocated_effective,
-                        "coverage": decimal_text(round(r.coverage, 4)),
-                        "coverage_by_dimension": {
-                            d: decimal_text(round(r.coverage_of(d), 4)) for d in dims
-                        },
+                        "coverage": ratio_text(r.coverage),
+                        "coverage_by_dimension": {d: ratio_text(r.coverage_of(d)) for d in dims},
                         "pools": [
                             {
                                 "pool": n.pool,
@@ -85,7 +84,7 @@ def allocate(
                     f"{r.source_rows:,}",
                     f"{r.rows:,}",
                     format_money(r.totals["EffectiveCost"]),
-                    *(f"{r.coverage_of(d) * 100:.1f}%" for d in dims),
+                    *(percent(r.coverage_of(d)) for d in dims),
                 ]
                 for r in results
             ],
@@ -142,9 +141,7 @@ def report_coverage(
                         "period": str(p.period),
                         "effective_cost": p.total,
                         "allocated_effective_cost": p.allocated,
-                        "coverage": None
-                        if p.coverage is None
-                        else decimal_text(round(p.coverage, 4)),
+                        "coverage": ratio_text(p.coverage),
                         "band": band(p.coverage),
                         "by_rule": p.by_source,
                     }
@@ -168,7 +165,7 @@ def report_coverage(
                         "kind": s.kind,
                         "text": s.text,
                         "effective_cost": s.cost,
-                        "reaches": None if s.reaches is None else decimal_text(round(s.reaches, 4)),
+                        "reaches": ratio_text(s.reaches),
                         "resources": s.items,
                     }
                     for s in report.suggestions
@@ -238,9 +235,7 @@ _SOURCES = ("tag", "account", "resource", "inherited", "shared", "unallocated")
 
 
 def _pct(cov: DimensionCoverage | None) -> str:
-    if cov is None or cov.coverage is None:
-        return "—"
-    return f"{cov.coverage * 100:.1f}%"
+    return "—" if cov is None else percent(cov.coverage)
 
 
 def register(app: typer.Typer) -> None:

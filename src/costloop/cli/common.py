@@ -75,6 +75,16 @@ def decimal_text(value: Decimal) -> str:
     return f"{whole}.{frac.ljust(2, '0')}"
 
 
+def percent(ratio: Decimal | None) -> str:
+    """A 0..1 ratio as ``12.3%``; ``n/a`` when it is undefined (no cost at all)."""
+    return "n/a" if ratio is None else f"{ratio * 100:.1f}%"
+
+
+def ratio_text(ratio: Decimal | None) -> str | None:
+    """A 0..1 ratio for JSON: decimal text rounded to 4 places, or null."""
+    return None if ratio is None else decimal_text(round(ratio, 4))
+
+
 def print_json(data: Any) -> None:
     """Write JSON to stdout (no Rich markup)."""
     sys.stdout.write(json.dumps(jsonable(data), indent=2) + "\n")

@@ -19,7 +19,9 @@ from costloop.cli.common import (
     file_progress,
     jsonable,
     open_workspace,
+    percent,
     print_json,
+    ratio_text,
     table,
 )
 from costloop.connectors.files import InputFile, discover, read_header
@@ -317,7 +319,7 @@ def _allocate_loaded(ws: Workspace, result: IngestResult, *, quiet: bool) -> lis
         done = allocate(engine, ws.allocation, periods)
     if not quiet:
         months = ", ".join(f"{r.period:%Y-%m}" for r in done)
-        cover = ", ".join(f"{r.period:%Y-%m} {r.coverage * 100:.1f}%" for r in done)
+        cover = ", ".join(f"{r.period:%Y-%m} {percent(r.coverage)}" for r in done)
         console.print(
             f"Allocated {months} ({sum(r.rows for r in done):,} rows; team coverage {cover}).",
             highlight=False,
@@ -326,7 +328,7 @@ def _allocate_loaded(ws: Workspace, result: IngestResult, *, quiet: bool) -> lis
         {
             "period": f"{r.period:%Y-%m}",
             "rows": r.rows,
-            "coverage": decimal_text(round(r.coverage, 4)),
+            "coverage": ratio_text(r.coverage),
         }
         for r in done
     ]

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from costloop.analytics.showback import coverage, showback, spend_by
-from costloop.cli.common import WorkspaceOption, console, table
+from costloop.allocation.coverage import coverage_report, latest_coverage
+from costloop.analytics.showback import showback, spend_by
+from costloop.cli.common import WorkspaceOption, console, percent, table
 from costloop.core.money import format_money
-from costloop.core.periods import parse_month
+from costloop.core.periods import Month, parse_month
 from costloop.opportunities.store import list_opportunities
 from costloop.warehouse.engine import open_engine
 
@@ -51,14 +52,23 @@ def _summary(run: DemoRun, seconds: float) -> None:
     last = history[-1] if history else None
     if last is not None:
         with open_engine(ws.lake) as engine:
-            rules = next(c for c in coverage(engine) if c.period.start == last.period).by_source
+            report = coverage_report(engine, ws.allocation, Month.of(last.period), limit=0)
+        team = latest_coverage(report, "team")
+        rules = team.by_source if team is not None else {}
         total = sum(rules.values(), Decimal(0)) or Decimal(1)
         share = {k: v / total * 100 for k, v in rules.items()}
+        others = ", ".join(
+            f"{d} {percent(c.coverage)}"
+            for d in report.dimensions[1:]
+            if (c := latest_coverage(report, d)) is not None
+        )
         console.print(
-            f"Allocation coverage {last.period:%Y-%m}: [bold]{last.coverage * 100:.1f}%[/] of "
-            f"effective cost attributed to a team ({share.get('tag', 0):.1f}% by tag, "
-            f"{share.get('account', 0):.1f}% by account mapping, "
-            f"{share.get('unallocated', 0):.1f}% unallocated)."
+            f"Allocation coverage {last.period:%Y-%m}: team [bold]{percent(last.coverage)}[/] "
+            f"of effective cost ({share.get('tag', 0):.1f}% by tag, "
+            f"{share.get('account', 0):.1f}% by account, "
+            f"{share.get('inherited', 0):.1f}% inherited from the parent resource, "
+            f"{share.get('shared', 0):.1f}% split by shared-cost pools, "
+            f"{share.get('unallocated', 0):.1f}% unallocated)" + (f"; {others}." if others else ".")
         )
         latest = [r for r in teams if r.period.start == last.period]
         console.print(

@@ -11,7 +11,8 @@ from typing import Any
 
 import jinja2
 
-from costloop.analytics.showback import coverage, showback, spend_by
+from costloop.allocation.coverage import coverage_report
+from costloop.analytics.showback import showback, spend_by
 from costloop.core.money import format_money
 from costloop.opportunities.records import executed_opportunities, verifications
 from costloop.opportunities.store import list_opportunities
@@ -55,7 +56,11 @@ def collect(ws: Workspace) -> ReportData:
         by_provider_rows = spend_by(engine, "ProviderName")
         by_team_rows = spend_by(engine, "team")
         sb = showback(engine)
-        cov = coverage(engine)
+        cov = [
+            p
+            for p in coverage_report(engine, ws.allocation, limit=0).periods
+            if p.dimension == "team" and p.coverage is not None
+        ]
     months = sorted({r["period"] for r in by_provider_rows})
     labels = [f"{m:%Y-%m}" for m in months]
     latest = labels[-1] if labels else ""
@@ -95,7 +100,7 @@ def collect(ws: Workspace) -> ReportData:
         team_latest=team_latest,
         total_billed=sum((r.billed_cost for r in sb), Decimal(0)),
         total_effective=sum((r.effective_cost for r in sb), Decimal(0)),
-        coverage=[(str(c.period), c.coverage * 100) for c in cov],
+        coverage=[(str(c.period), c.coverage * 100) for c in cov if c.coverage is not None],
         opportunities=list_opportunities(ws.state, limit=25),
         savings=savings,
     )
