@@ -215,6 +215,13 @@ def render_allocation_yaml() -> str:
     for a in ACCOUNTS:
         by_env.setdefault(a.env, []).append(a.id)
     shared = by_env.get("shared", [])
+    by_name = {a.name: a.id for a in ACCOUNTS}
+    products = {"data": ["sneakers-data", "Stride Analytics"], "web": ["stride-marketing"]}
+    product_rules = "\n".join(
+        f"  - {{dimension: product, account: {json.dumps([by_name[n] for n in names])}, "
+        f"value: {value}}}"
+        for value, names in products.items()
+    )
     env_rules = "\n".join(
         f"  - {{dimension: env, account: {json.dumps(ids)}, value: {env}}}"
         for env, ids in sorted(by_env.items())
@@ -246,6 +253,7 @@ dimensions:
       internal: [bastion, ci-runner, jenkins, legacy-resizer]
 rules:
 {env_rules}
+{product_rules}
   # Volumes, addresses and snapshots carry no tags of their own: they follow their instance.
   - {{dimension: team, inherit: parent}}
   - {{dimension: product, inherit: parent}}
