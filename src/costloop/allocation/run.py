@@ -10,6 +10,7 @@ account, currency and money column before reporting success.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -147,9 +148,14 @@ def warehouse_tables(engine: Engine) -> dict[str, Any]:
 
 
 def allocate(
-    engine: Engine, config: AllocationConfig, periods: list[datetime] | None = None
+    engine: Engine,
+    config: AllocationConfig,
+    periods: list[datetime] | None = None,
+    progress: Callable[[str, float], None] | None = None,
 ) -> list[AllocationResult]:
     """(Re)allocate the given billing periods (all when None), idempotently.
+
+    ``progress`` receives ("allocated_charges", fraction) while the rows are written.
 
     Raises:
         CostloopError: the allocated totals differ from the source (never expected);
@@ -174,6 +180,7 @@ def allocate(
         "BillingPeriodStart",
         periods,
         check=functools.partial(_check, engine, periods),
+        progress=progress,
     )
     return _results(engine, config, periods, notes)
 

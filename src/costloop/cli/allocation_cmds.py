@@ -12,6 +12,7 @@ from costloop.allocation.coverage import DimensionCoverage, band, coverage_repor
 from costloop.cli.common import (
     WorkspaceOption,
     console,
+    file_progress,
     open_workspace,
     percent,
     print_json,
@@ -24,6 +25,8 @@ from costloop.core.periods import parse_month
 from costloop.warehouse.engine import open_engine
 
 __all__ = ["register"]
+
+PROGRESS_MIN_ROWS = 1_000_000
 
 
 def allocate(
@@ -39,7 +42,10 @@ def allocate(
     config = ws.allocation
     periods = None if period is None else [parse_month(period).start]
     with open_engine(ws.lake, read_only=False) as engine:
-        results = run_allocation(engine, config, periods)
+        charges = engine.table("charges")
+        rows = engine.rows(charges.aggregate(n=charges.count()))[0]["n"]
+        with file_progress(not as_json and rows >= PROGRESS_MIN_ROWS) as progress:
+            results = run_allocation(engine, config, periods, progress=progress)
     dims = [d.name for d in config.dimensions]
     if as_json:
         print_json(

@@ -10,6 +10,7 @@ import ibis
 import pyarrow as pa
 
 from costloop.warehouse.connection import Lake
+from costloop.warehouse.progress import tracked
 from costloop.warehouse.schema import add_missing_columns
 
 __all__ = ["Engine", "open_engine"]
@@ -52,11 +53,13 @@ class Engine:
         key: str,
         keys: list[Any],
         check: Callable[[], None] | None = None,
+        progress: Callable[[str, float], None] | None = None,
     ) -> int:
         """Atomically delete ``table`` rows whose ``key`` is in ``keys`` and insert ``expr``.
 
         ``check`` runs inside the transaction, after the insert, and sees the new rows;
-        if it raises, nothing is written.
+        if it raises, nothing is written. ``progress`` receives (table, fraction done)
+        while the insert runs.
 
         Returns:
             Number of rows inserted.
@@ -69,7 +72,8 @@ class Engine:
             if keys:
                 marks = ", ".join("?" for _ in keys)
                 self._con.execute(f'DELETE FROM {table} WHERE "{key}" IN ({marks})', keys)
-            inserted = self._con.execute(f"INSERT INTO {table} BY NAME {sql}").fetchone()
+            with tracked(self._con, table, progress):
+                inserted = self._con.execute(f"INSERT INTO {table} BY NAME {sql}").fetchone()
             if check is not None:
                 check()
             self._con.execute("COMMIT")

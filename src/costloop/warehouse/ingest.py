@@ -17,7 +17,6 @@ import fcntl
 import getpass
 import json
 import re
-import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -59,6 +58,7 @@ from costloop.warehouse.focus_sql import (
     number_rows,
     source_relation,
 )
+from costloop.warehouse.progress import tracked as _tracked
 from costloop.warehouse.validation import Issue, validate_stage
 
 __all__ = [
@@ -179,47 +179,6 @@ def _input_error(exc: duckdb.Error, item: InputFile, header: list[str]) -> Input
         if mixed is not None:
             return InputError(mixed, file=str(item.path), row=None)
     return InputError(f"cannot read: {text.splitlines()[0]}", file=str(item.path))
-
-
-def _poll_progress(
-    con: duckdb.DuckDBPyConnection,
-    name: str,
-    progress: Progress,
-    done: threading.Event,
-    start: float,
-    span: float,
-) -> None:
-    while not done.wait(0.2):
-        try:
-            pct = con.query_progress()
-        except duckdb.Error:
-            return
-        if pct >= 0:
-            progress(name, start + span * min(pct / 100.0, 1.0))
-
-
-@contextmanager
-def _tracked(
-    con: duckdb.DuckDBPyConnection,
-    name: str,
-    progress: Progress | None,
-    start: float = 0.0,
-    span: float = 1.0,
-) -> Iterator[None]:
-    """Report the running query's progress as ``start .. start + span`` of the file."""
-    if progress is None:
-        yield
-        return
-    done = threading.Event()
-    poller = threading.Thread(
-        target=_poll_progress, args=(con, name, progress, done, start, span), daemon=True
-    )
-    poller.start()
-    try:
-        yield
-    finally:
-        done.set()
-        poller.join()
 
 
 def _copy(con: duckdb.DuckDBPyConnection, select: str, target: Path) -> None:
