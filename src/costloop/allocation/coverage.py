@@ -93,6 +93,7 @@ class CoverageReport:
     latest: Month | None
     unallocated: list[UnallocatedItem]
     suggestions: list[Suggestion]
+    required: list[str] = field(default_factory=list)
 
 
 def _periods(engine: Engine, config: AllocationConfig) -> list[DimensionCoverage]:
@@ -240,8 +241,11 @@ def coverage_report(
     items: list[UnallocatedItem] = []
     suggestions: list[Suggestion] = []
     dims = [d.name for d in config.dimensions if any(p.dimension == d.name for p in periods)]
+    required = [d.name for d in config.dimensions if d.required and d.name in dims]
     if latest is not None:
-        for dim in dims:
+        # Gaps and tagging/pool suggestions for the required dimensions: the ones the
+        # organization commits to cover (team always is).
+        for dim in required:
             current = next((p for p in periods if p.dimension == dim and p.period == latest), None)
             if current is None:
                 continue
@@ -251,7 +255,7 @@ def coverage_report(
                 suggestions.append(tag)
             suggestions += _pool_suggestions(engine, dim, latest)
         suggestions += _alias_suggestions(engine, config, latest)
-    return CoverageReport(dims, periods, latest, items, suggestions)
+    return CoverageReport(dims, periods, latest, items, suggestions, required)
 
 
 def latest_coverage(report: CoverageReport, dimension: str) -> DimensionCoverage | None:

@@ -113,11 +113,12 @@ def canonical_value(raw: Any, normalized: Any, dim: Dimension) -> Any:
 
 
 def raw_tag(t: Any, dim: Dimension) -> Any:
-    """The value of the first of the dimension's tag keys present on the charge."""
+    """The value of the first of the dimension's tag keys present with a non-blank value."""
     keys = dim.tag_keys()
     if not keys:
         return _null()
-    return ibis.coalesce(*(t.x_TagsNormalized.get(k) for k in keys), _null())
+    values = (t.x_TagsNormalized.get(k).strip().nullif("") for k in keys)
+    return ibis.coalesce(*values, _null())
 
 
 def _account_stage(t: Any, config: AllocationConfig, dim: Dimension) -> Any:

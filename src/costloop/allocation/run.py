@@ -28,7 +28,7 @@ from costloop.allocation.expressions import (
 )
 from costloop.allocation.pools import PoolNote, Runner, pool_ratios
 from costloop.core.allocation_rules import UNALLOCATED, AllocationConfig
-from costloop.core.errors import CostloopError
+from costloop.core.errors import CostloopError, InputError
 from costloop.core.focus import MONEY_COLUMNS
 from costloop.warehouse.engine import Engine
 from costloop.warehouse.schema import ALLOCATED_COLUMNS
@@ -91,6 +91,7 @@ def allocation_expr(
     parts = [whole.select(*columns)]
     notes: list[PoolNote] = []
     if config.pools:
+        _check_split_range(run, direct)
         ratios = pool_ratios(run, direct, config, tables)
         notes = ratios.notes
         table = ratios.table()
@@ -103,6 +104,29 @@ def allocation_expr(
     for part in parts[1:]:
         expr = expr.union(part, distinct=False)
     return expr, notes
+
+
+SPLIT_LIMIT = Decimal(10) ** 9
+
+
+def _check_split_range(run: Runner, direct: Any) -> None:
+    """Exact splits hold amounts below 1e9 per charge row (see expressions.split_rows)."""
+    pooled = direct.filter(direct.x_AllocationPool.notnull())
+    big = ibis.literal(False)
+    for money in MONEY_COLUMNS:
+        big |= (pooled[money].abs() >= SPLIT_LIMIT).fill_null(False)
+    rows = run(pooled.filter(big).select("x_SourceFile", "x_SourceRow", *MONEY_COLUMNS).limit(1))
+    if rows:
+        row = rows[0]
+        column = next(m for m in MONEY_COLUMNS if row[m] is not None and abs(row[m]) >= SPLIT_LIMIT)
+        raise InputError(
+            f"{row[column]} is too large to split exactly in a shared-cost pool "
+            f"(at most {SPLIT_LIMIT - 1:,} per charge row); leave this charge out of the "
+            "pool (e.g. with a narrower match)",
+            file=row["x_SourceFile"],
+            row=row["x_SourceRow"],
+            column=column,
+        )
 
 
 @dataclass(frozen=True)

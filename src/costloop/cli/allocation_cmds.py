@@ -139,6 +139,7 @@ def report_coverage(
         print_json(
             {
                 "latest": None if report.latest is None else str(report.latest),
+                "required": report.required,
                 "definition": "allocated EffectiveCost / total EffectiveCost (all rows, "
                 "Tax and Credit included)",
                 "periods": [
@@ -201,10 +202,11 @@ def report_coverage(
     console.print(
         table(
             f"{report.latest}: cost by rule",
-            ["dimension", "band", *_SOURCES],
+            ["dimension", "required", "band", *(f"${s}" for s in _SOURCES)],
             [
                 [
                     d,
+                    "yes" if d in report.required else "no",
                     band(by[(d, report.latest)].coverage),
                     *(format_money(by[(d, report.latest)].by_source.get(s, 0)) for s in _SOURCES),
                 ]

@@ -57,6 +57,8 @@ UNALLOCATED = "unallocated"
 METHODS = ("proportional", "even", "fixed", "metric")
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
 _RESERVED = {"unallocated"}
+# Constructs Python's re accepts but RE2 (DuckDB's regex engine) does not.
+_NOT_RE2 = re.compile(r"\(\?<?[=!]|\(\?>|\(\?P=|\\[1-9]|\\g<|[*+?}]\+")
 
 
 def norm_value(value: str) -> str:
@@ -199,13 +201,16 @@ class AllocationConfig:
 
 
 class _Node:
-    """A parsed YAML value with the line it starts on (1-based)."""
+    """A parsed YAML value with its line (1-based): the line of its key for a block
+    mapping or list under a key, where a user looks for it. ``raw`` keeps the text of
+    a plain scalar (``012345670123`` is an account id, not YAML 1.1 octal)."""
 
-    __slots__ = ("line", "value")
+    __slots__ = ("line", "raw", "value")
 
-    def __init__(self, value: Any, line: int) -> None:
+    def __init__(self, value: Any, line: int, raw: str | None = None) -> None:
         self.value = value
         self.line = line
+        self.raw = raw
 
 
 def _load(text: str, source: str) -> _Node | None:
@@ -220,19 +225,31 @@ def _load(text: str, source: str) -> _Node | None:
         ) from None
     if root is None:
         return None
-    return _convert(root, yaml.SafeLoader(""))
+    return _convert(root, yaml.SafeLoader(""), source)
 
 
-def _convert(node: yaml.Node, loader: yaml.SafeLoader) -> _Node:
-    line = node.start_mark.line + 1
+def _convert(
+    node: yaml.Node, loader: yaml.SafeLoader, source: str, line: int | None = None
+) -> _Node:
+    at = node.start_mark.line + 1 if line is None else line
     if isinstance(node, yaml.MappingNode):
         out: dict[str, _Node] = {}
         for k, v in node.value:
-            out[str(loader.construct_object(k))] = _convert(v, loader)
-        return _Node(out, line)
+            key = str(loader.construct_object(k))
+            key_line = k.start_mark.line + 1
+            if key in out:
+                raise InputError(
+                    f"{key}: duplicate key (first on line {out[key].line})",
+                    file=source,
+                    row=key_line,
+                )
+            block = isinstance(v, yaml.MappingNode | yaml.SequenceNode) and not v.flow_style
+            out[key] = _convert(v, loader, source, key_line if block else None)
+        return _Node(out, at)
     if isinstance(node, yaml.SequenceNode):
-        return _Node([_convert(v, loader) for v in node.value], line)
-    return _Node(loader.construct_object(node), line)
+        return _Node([_convert(v, loader, source) for v in node.value], at)
+    raw = node.value if isinstance(node, yaml.ScalarNode) and not node.style else None
+    return _Node(loader.construct_object(node), at, raw)
 
 
 class _Ctx:
@@ -257,6 +274,8 @@ class _Ctx:
     def text(self, node: _Node, path: str) -> str:
         if isinstance(node.value, bool) or not isinstance(node.value, str | int):
             raise self.fail(node, path, f"expected a string, got {node.value!r}")
+        if isinstance(node.value, int) and node.raw is not None:
+            return node.raw  # as written: leading zeros, underscores kept
         return str(node.value)
 
     def texts(self, node: _Node, path: str) -> tuple[str, ...]:
@@ -275,6 +294,14 @@ class _Ctx:
             re.compile(pattern)
         except re.error as exc:
             raise self.fail(node, path, f"invalid regular expression: {exc}") from None
+        unsupported = _NOT_RE2.search(pattern)
+        if unsupported is not None:
+            raise self.fail(
+                node,
+                path,
+                f"{unsupported.group(0)!r}: lookarounds, backreferences and atomic groups "
+                "are not supported (patterns run in DuckDB and Spark: RE2 syntax)",
+            )
         return pattern
 
 
@@ -457,7 +484,7 @@ def _pool(ctx: _Ctx, i: int, node: _Node, dims: Mapping[str, Dimension], seen: s
     seen.add(name)
     dim_name = ctx.text(body["dimension"], path + ".dimension") if "dimension" in body else "team"
     if dim_name not in dims:
-        raise ctx.fail(node, path + ".dimension", f"unknown dimension {dim_name!r}")
+        raise ctx.fail(body["dimension"], path + ".dimension", f"unknown dimension {dim_name!r}")
     dim = dims[dim_name]
     method = ctx.text(body["method"], path + ".method")
     if method not in METHODS:
