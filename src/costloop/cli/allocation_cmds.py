@@ -20,6 +20,7 @@ from costloop.cli.common import (
     table,
 )
 from costloop.cli.report_cmds import JsonOption, report_app
+from costloop.core.allocation_rules import AllocationConfig
 from costloop.core.money import format_money
 from costloop.core.periods import parse_month
 from costloop.warehouse.engine import open_engine
@@ -33,6 +34,12 @@ def allocate(
     period: Annotated[
         str | None, typer.Option(help="Billing period YYYY-MM (default: all).")
     ] = None,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check", help="Only validate the allocation file and show what is in force."
+        ),
+    ] = False,
     as_json: JsonOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
@@ -40,6 +47,9 @@ def allocate(
     inheritance rules, shared-cost pools), per billing period; Σ allocated = Σ source."""
     ws = open_workspace(workspace)
     config = ws.allocation
+    if check:
+        _show_config(config, as_json)
+        return
     periods = None if period is None else [parse_month(period).start]
     with open_engine(ws.lake, read_only=False) as engine:
         charges = engine.table("charges")
@@ -114,6 +124,89 @@ def allocate(
                         + (f"; unmapped: {', '.join(n.unmapped)}" if n.unmapped else ""),
                     ]
                     for r, n in notes
+                ],
+            )
+        )
+
+
+def _show_config(config: AllocationConfig, as_json: bool) -> None:
+    """The taxonomy, rules and pools in force (after validation)."""
+    dims = [
+        {
+            "name": d.name,
+            "required": d.required,
+            "values": list(d.values),
+            "tag_keys": list(d.keys),
+            "aliases": len(d.aliases),
+        }
+        for d in config.dimensions
+    ]
+    rules = [
+        {
+            "dimension": r.dimension,
+            "kind": r.kind,
+            "value": r.value or None,
+            "accounts": list(r.accounts),
+            "resource_name": r.resource_name,
+            "resource_id": r.resource_id,
+            "line": r.line or None,
+        }
+        for r in config.rules
+    ]
+    pools = [
+        {
+            "name": p.name,
+            "dimension": p.dimension,
+            "method": p.method,
+            "targets": list(p.targets),
+            "shares": dict(p.shares),
+            "line": p.line,
+        }
+        for p in config.pools
+    ]
+    if as_json:
+        print_json({"file": config.source, "dimensions": dims, "rules": rules, "pools": pools})
+        return
+    console.print(f"{config.source}: valid.", highlight=False)
+    console.print(
+        table(
+            "Dimensions",
+            ["dimension", "required", "values", "tag keys"],
+            [
+                [
+                    d.name,
+                    "yes" if d.required else "no",
+                    ", ".join(d.values) or "any",
+                    ", ".join(d.keys),
+                ]
+                for d in config.dimensions
+            ],
+        )
+    )
+    console.print(
+        table(
+            "Rules (tag first, then in this order per dimension)",
+            ["line", "dimension", "kind", "match", "value"],
+            [
+                [
+                    str(r.line or "org file"),
+                    r.dimension,
+                    r.kind,
+                    ", ".join(r.accounts) or r.resource_name or r.resource_id or "parent",
+                    r.value or "(parent's)",
+                ]
+                for r in config.rules
+            ],
+        )
+    )
+    if config.pools:
+        console.print(
+            table(
+                "Shared-cost pools (first match wins)",
+                ["line", "pool", "dimension", "method", "targets"],
+                [
+                    [str(p.line), p.name, p.dimension, p.method, ", ".join(p.targets) or "all"]
+                    for p in config.pools
                 ],
             )
         )
