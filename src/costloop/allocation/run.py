@@ -163,6 +163,39 @@ class AllocationResult:
         return self.coverage_of("team")
 
 
+def allocation_views(allocated: Any, config: AllocationConfig) -> dict[str, Any]:
+    """Views over ``allocated_charges`` for SQL users and BI tools.
+
+    - ``showback_monthly``: Σ of each cost column per month, currency, billing account
+      and every dimension value;
+    - ``allocation_coverage``: EffectiveCost per month, dimension and the stage that
+      allocated it (tag, account, resource, inherited, shared, unallocated);
+    - ``shared_cost_splits``: the rows shared-cost pools produced, with their origin.
+    """
+    t = allocated
+    dims = [d.name for d in config.dimensions]
+    showback = t.group_by(
+        ["BillingPeriodStart", "BillingCurrency", "BillingAccountId", *dims]
+    ).aggregate(**{c: t[c].sum() for c in MONEY_COLUMNS})
+    parts = [
+        t.group_by([t.BillingPeriodStart, t[f"{d}_source"].name("source")])
+        .aggregate(EffectiveCost=t.EffectiveCost.sum())
+        .mutate(dimension=ibis.literal(d))
+        for d in dims
+    ]
+    coverage = parts[0]
+    for part in parts[1:]:
+        coverage = coverage.union(part, distinct=False)
+    splits = t.filter(t.x_AllocationPool.notnull())
+    return {
+        "showback_monthly": showback,
+        "allocation_coverage": coverage.select(
+            "BillingPeriodStart", "dimension", "source", "EffectiveCost"
+        ),
+        "shared_cost_splits": splits,
+    }
+
+
 def warehouse_tables(engine: Engine) -> dict[str, Any]:
     """The warehouse tables allocation reads."""
     return {
@@ -186,6 +219,8 @@ def allocate(
             the period's previous allocation is then left in place.
     """
     engine.ensure_columns("allocated_charges", ALLOCATED_COLUMNS + dimension_columns(config))
+    for name, view in allocation_views(engine.table("allocated_charges"), config).items():
+        engine.create_view(name, view)
     tables = warehouse_tables(engine)
     charges = tables["charges"]
     if periods is None:

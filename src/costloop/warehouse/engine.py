@@ -46,6 +46,11 @@ class Engine:
             raise
         return added
 
+    def create_view(self, name: str, expr: Any) -> None:
+        """Create or replace a warehouse view defined by an Ibis expression."""
+        sql = ibis.to_sql(expr, dialect="duckdb")
+        self._con.execute(f'CREATE OR REPLACE VIEW "{name}" AS {sql}')
+
     def replace_slices(
         self,
         table: str,
