@@ -33,7 +33,16 @@ from costloop.core.allocation_rules import UNALLOCATED, AllocationConfig, Dimens
 from costloop.core.money import largest_remainder_split
 from costloop.core.periods import Month
 
-__all__ = ["RATIO_PLACES", "PoolNote", "PoolRatios", "Runner", "pool_ratios"]
+__all__ = [
+    "RATIO_PLACES",
+    "SPLIT_LIMIT",
+    "PoolNote",
+    "PoolRatios",
+    "PoolSummary",
+    "Runner",
+    "pool_ratios",
+    "pool_summary",
+]
 
 RATIO_PLACES = 9
 METRIC_LOOKBACK_MONTHS = 3
@@ -87,20 +96,54 @@ class _Target:
     value: str
 
 
-def _direct_by_value(
-    run: Runner, direct: Any, dim: str
-) -> dict[tuple[Any, str], dict[str, Decimal]]:
-    """Direct EffectiveCost per (period, currency) and value (unallocated excluded)."""
-    t = direct.filter(direct.x_AllocationPool.isnull() & (direct[dim] != UNALLOCATED))
-    agg = t.group_by([t.BillingPeriodStart, t.BillingCurrency, t[dim]]).aggregate(
-        cost=t.EffectiveCost.sum()
+@dataclass
+class PoolSummary:
+    """One pass over the direct allocation: what pools hold and what values cost.
+
+    Attributes:
+        slices: (pool, period, currency) that have charges.
+        direct: per dimension, (period, currency) → value → direct EffectiveCost of the
+            charges no pool takes (unallocated excluded).
+        oversized: pooled rows with an amount ≥ ``SPLIT_LIMIT`` (must be 0).
+    """
+
+    slices: list[tuple[str, datetime, str]]
+    direct: dict[str, dict[tuple[Any, str], dict[str, Decimal]]]
+    oversized: int
+
+
+SPLIT_LIMIT = Decimal(10) ** 9
+
+
+def pool_summary(run: Runner, direct: Any, config: AllocationConfig) -> PoolSummary:
+    """Aggregate the direct allocation once for every pool's needs."""
+    dims = list(dict.fromkeys(p.dimension for p in config.pools))
+    pooled = direct.x_AllocationPool.notnull()
+    big = ibis.literal(False)
+    for money in ("BilledCost", "EffectiveCost", "ListCost", "ContractedCost"):
+        big |= (direct[money].abs() >= SPLIT_LIMIT).fill_null(False)
+    agg = direct.group_by(
+        ["x_AllocationPool", "BillingPeriodStart", "BillingCurrency", *dims]
+    ).aggregate(
+        __cost=direct.EffectiveCost.sum(),
+        __big=(pooled & big).ifelse(1, 0).sum(),
     )
-    out: dict[tuple[Any, str], dict[str, Decimal]] = {}
+    slices: set[tuple[str, datetime, str]] = set()
+    by_dim: dict[str, dict[tuple[Any, str], dict[str, Decimal]]] = {d: {} for d in dims}
+    oversized = 0
     for r in run(agg):
-        out.setdefault((r["BillingPeriodStart"], r["BillingCurrency"]), {})[r[dim]] = r[
-            "cost"
-        ] or Decimal(0)
-    return out
+        key = (r["BillingPeriodStart"], r["BillingCurrency"])
+        oversized += int(r["__big"] or 0)
+        if r["x_AllocationPool"] is not None:
+            slices.add((r["x_AllocationPool"], r["BillingPeriodStart"], r["BillingCurrency"]))
+            continue
+        for dim in dims:
+            if r[dim] == UNALLOCATED:
+                continue
+            values = by_dim[dim].setdefault(key, {})
+            values[r[dim]] = values.get(r[dim], Decimal(0)) + (r["__cost"] or Decimal(0))
+    ordered = sorted(slices, key=lambda s: (s[0], s[1], s[2] or ""))
+    return PoolSummary(ordered, by_dim, oversized)
 
 
 def _kubernetes(
@@ -207,36 +250,25 @@ def _method_id(pool: Pool) -> str:
 
 def pool_ratios(
     run: Runner,
-    direct: Any,
+    summary: PoolSummary,
     config: AllocationConfig,
     tables: dict[str, Any],
 ) -> PoolRatios:
-    """Ratios for every (pool, period, currency) that has charges in ``direct``.
+    """Ratios for every (pool, period, currency) that has charges.
 
     Args:
-        run: executes an Ibis expression to Python rows (the engine's ``rows``).
-        direct: the direct allocation with ``x_AllocationPool`` (one or more periods).
+        run: executes an Ibis expression to Python rows (usage data of metric pools).
+        summary: the direct allocation aggregated by :func:`pool_summary`.
         tables: ``k8s_allocation`` and ``business_metrics`` Ibis tables.
     """
-    present = direct.filter(direct.x_AllocationPool.notnull())
-    slices = run(
-        present.select("x_AllocationPool", "BillingPeriodStart", "BillingCurrency").distinct()
-    )
     pools = {p.name: p for p in config.pools}
-    direct_cache: dict[str, dict[tuple[Any, str], dict[str, Decimal]]] = {}
     rows: list[dict[str, Any]] = []
     notes: list[PoolNote] = []
-    for s in sorted(
-        slices,
-        key=lambda r: (r["x_AllocationPool"], r["BillingPeriodStart"], r["BillingCurrency"] or ""),
-    ):
-        pool = pools[s["x_AllocationPool"]]
+    for name, period, currency in summary.slices:
+        pool = pools[name]
         dim = config.dimension(pool.dimension)
-        period, currency = s["BillingPeriodStart"], s["BillingCurrency"]
-        if pool.dimension not in direct_cache and pool.method in ("proportional", "even"):
-            direct_cache[pool.dimension] = _direct_by_value(run, direct, pool.dimension)
         weights, unmapped, reason, fallback = _weights(
-            run, pool, dim, period, currency, direct_cache.get(pool.dimension, {}), tables
+            run, pool, dim, period, currency, summary.direct.get(pool.dimension, {}), tables
         )
         note = PoolNote(
             pool.name, period, currency, pool.method, len(weights), reason, unmapped, fallback

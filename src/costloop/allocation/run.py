@@ -26,7 +26,13 @@ from costloop.allocation.expressions import (
     pool_column,
     split_rows,
 )
-from costloop.allocation.pools import PoolNote, Runner, pool_ratios
+from costloop.allocation.pools import (
+    SPLIT_LIMIT,
+    PoolNote,
+    Runner,
+    pool_ratios,
+    pool_summary,
+)
 from costloop.core.allocation_rules import UNALLOCATED, AllocationConfig
 from costloop.core.errors import CostloopError, InputError
 from costloop.core.focus import MONEY_COLUMNS
@@ -59,21 +65,26 @@ def output_columns(config: AllocationConfig) -> list[str]:
     ]
 
 
-def allocation_expr(
+def allocation_parts(
     tables: dict[str, Any],
     config: AllocationConfig,
     run: Runner,
     periods: list[datetime] | None = None,
-) -> tuple[Any, list[PoolNote]]:
-    """The allocation of ``periods`` (all when None) as one Ibis expression.
+) -> tuple[list[Any], list[PoolNote]]:
+    """The allocation of ``periods`` (all when None) as Ibis expressions whose rows
+    together are the result: the charges no pool takes, then one per pool dimension.
+
+    Each part reads the charges once and streams; the parts share no sub-expression an
+    engine would have to materialize. Before building them, one aggregate pass over
+    the direct allocation gives the pools' slices and weights.
 
     Args:
         tables: Ibis tables ``charges`` (required), ``inventory``, ``k8s_allocation``
             and ``business_metrics`` (optional; needed by inherit rules and metric pools).
         run: executes small Ibis expressions to Python rows (pool weights).
 
-    Returns:
-        The expression and what each shared-cost pool did.
+    Raises:
+        InputError: a pooled charge is too large to split exactly.
     """
     charges = tables["charges"]
     if periods is not None:
@@ -91,8 +102,10 @@ def allocation_expr(
     parts = [whole.select(*columns)]
     notes: list[PoolNote] = []
     if config.pools:
-        _check_split_range(run, direct)
-        ratios = pool_ratios(run, direct, config, tables)
+        summary = pool_summary(run, direct, config)
+        if summary.oversized:
+            _refuse_oversized(run, direct)
+        ratios = pool_ratios(run, summary, config, tables)
         notes = ratios.notes
         table = ratios.table()
         for dim in dict.fromkeys(p.dimension for p in config.pools):
@@ -100,33 +113,40 @@ def allocation_expr(
             rows = direct.filter(direct.x_AllocationPool.isin(names))
             mine = table.filter(table.__pool.isin(names))
             parts.append(split_rows(rows, mine, dim).select(*columns))
+    return parts, notes
+
+
+def allocation_expr(
+    tables: dict[str, Any],
+    config: AllocationConfig,
+    run: Runner,
+    periods: list[datetime] | None = None,
+) -> tuple[Any, list[PoolNote]]:
+    """The allocation as one Ibis expression (the union of :func:`allocation_parts`)."""
+    parts, notes = allocation_parts(tables, config, run, periods)
     expr = parts[0]
     for part in parts[1:]:
         expr = expr.union(part, distinct=False)
     return expr, notes
 
 
-SPLIT_LIMIT = Decimal(10) ** 9
-
-
-def _check_split_range(run: Runner, direct: Any) -> None:
+def _refuse_oversized(run: Runner, direct: Any) -> None:
     """Exact splits hold amounts below 1e9 per charge row (see expressions.split_rows)."""
     pooled = direct.filter(direct.x_AllocationPool.notnull())
     big = ibis.literal(False)
     for money in MONEY_COLUMNS:
         big |= (pooled[money].abs() >= SPLIT_LIMIT).fill_null(False)
     rows = run(pooled.filter(big).select("x_SourceFile", "x_SourceRow", *MONEY_COLUMNS).limit(1))
-    if rows:
-        row = rows[0]
-        column = next(m for m in MONEY_COLUMNS if row[m] is not None and abs(row[m]) >= SPLIT_LIMIT)
-        raise InputError(
-            f"{row[column]} is too large to split exactly in a shared-cost pool "
-            f"(at most {SPLIT_LIMIT - 1:,} per charge row); leave this charge out of the "
-            "pool (e.g. with a narrower match)",
-            file=row["x_SourceFile"],
-            row=row["x_SourceRow"],
-            column=column,
-        )
+    row = rows[0]
+    column = next(m for m in MONEY_COLUMNS if row[m] is not None and abs(row[m]) >= SPLIT_LIMIT)
+    raise InputError(
+        f"{row[column]} is too large to split exactly in a shared-cost pool "
+        f"(at most {SPLIT_LIMIT - 1:,} per charge row); leave this charge out of the "
+        "pool (e.g. with a narrower match)",
+        file=row["x_SourceFile"],
+        row=row["x_SourceRow"],
+        column=column,
+    )
 
 
 @dataclass(frozen=True)
@@ -232,10 +252,10 @@ def allocate(
         return []
     # One expression and one transaction for all the periods: planning an allocation
     # costs about as much as running it on a month of a mid-size bill.
-    expr, notes = allocation_expr(tables, config, engine.rows, periods)
+    parts, notes = allocation_parts(tables, config, engine.rows, periods)
     engine.replace_slices(
         "allocated_charges",
-        expr,
+        parts,
         "BillingPeriodStart",
         periods,
         check=functools.partial(_check, engine, periods),

@@ -54,13 +54,14 @@ class Engine:
     def replace_slices(
         self,
         table: str,
-        expr: Any,
+        exprs: Any,
         key: str,
         keys: list[Any],
         check: Callable[[], None] | None = None,
         progress: Callable[[str, float], None] | None = None,
     ) -> int:
-        """Atomically delete ``table`` rows whose ``key`` is in ``keys`` and insert ``expr``.
+        """Atomically delete ``table`` rows whose ``key`` is in ``keys`` and insert the rows
+        of ``exprs`` (one Ibis expression or a list, inserted one after the other).
 
         ``check`` runs inside the transaction, after the insert, and sees the new rows;
         if it raises, nothing is written. ``progress`` receives (table, fraction done)
@@ -69,23 +70,50 @@ class Engine:
         Returns:
             Number of rows inserted.
         """
-        sql = ibis.to_sql(expr, dialect="duckdb")
-        # Small in-memory tables in the expression (e.g. split ratios) become views.
-        self.backend._run_pre_execute_hooks(expr)
+        parts = exprs if isinstance(exprs, list) else [exprs]
+        statements = []
+        for expr in parts:
+            statements.append(ibis.to_sql(expr, dialect="duckdb"))
+            # Small in-memory tables in the expression (e.g. split ratios) become views.
+            self.backend._run_pre_execute_hooks(expr)
+        inserted = 0
         self._con.execute("BEGIN")
         try:
             if keys:
                 marks = ", ".join("?" for _ in keys)
                 self._con.execute(f'DELETE FROM {table} WHERE "{key}" IN ({marks})', keys)
-            with tracked(self._con, table, progress):
-                inserted = self._con.execute(f"INSERT INTO {table} BY NAME {sql}").fetchone()
+            # Row order means nothing in these tables: not keeping it lets DuckDB stream
+            # large inserts instead of buffering them.
+            self._con.execute("SET preserve_insertion_order = false")
+            try:
+                for i, sql in enumerate(statements):
+                    step = _scaled(progress, i, len(statements))
+                    with tracked(self._con, table, step):
+                        done = self._con.execute(f"INSERT INTO {table} BY NAME {sql}").fetchone()
+                    inserted += int(done[0]) if done else 0
+            finally:
+                self._con.execute("SET preserve_insertion_order = true")
             if check is not None:
                 check()
             self._con.execute("COMMIT")
         except BaseException:
             self._con.execute("ROLLBACK")
             raise
-        return int(inserted[0]) if inserted else 0
+        return inserted
+
+
+def _scaled(
+    progress: Callable[[str, float], None] | None, index: int, count: int
+) -> Callable[[str, float], None] | None:
+    """Progress of statement ``index`` of ``count`` as a share of the whole."""
+    if progress is None:
+        return None
+    report = progress
+
+    def update(name: str, fraction: float) -> None:
+        report(name, (index + fraction) / count)
+
+    return update
 
 
 @contextmanager
