@@ -30,7 +30,7 @@ layers: $(STAMP)
 	$(BIN)/lint-imports
 
 unit: $(STAMP)
-	$(BIN)/pytest -n 2 -q -m 'not conformance'
+	$(BIN)/pytest -n 2 --dist loadfile -q -m 'not conformance'
 
 ## FOCUS 1.2 conformance of `costloop export focus`, checked by focus-validator 2.2.1
 ## (installed once into .venv-fv with Python 3.12; see docs/conformance.md).

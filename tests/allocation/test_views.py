@@ -7,9 +7,10 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
+from tests.allocation.conftest import load_bill, new_workspace, run_allocation
+
 from costloop.testing import charge
 from costloop.warehouse.query import run_sql
-from tests.allocation.conftest import load_bill, new_workspace, run_allocation
 
 ALLOCATION = """
 dimensions:

@@ -10,6 +10,7 @@ from costloop.cli import (
     allocation_cmds,
     data_cmds,
     demo_cmds,
+    engine_cmds,
     export_cmds,
     kpi_cmds,
     loop_cmds,
@@ -41,6 +42,7 @@ kpi_cmds.register(app)
 loop_cmds.register(app)
 demo_cmds.register(app)
 export_cmds.register(app)
+engine_cmds.register(app)
 
 
 def main() -> None:
