@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck layers unit conformance bench lock clean
+.PHONY: demo test lint typecheck layers unit conformance bench bench-allocate lock clean
 
 $(STAMP): pyproject.toml requirements/lock.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ conformance: $(STAMP)
 ## Benchmarks (not part of `make test`): see benchmarks/README.md.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/ingest.py
+
+## Allocation + monthly showback at 10 M rows (see benchmarks/README.md for 100 M).
+bench-allocate: $(STAMP)
+	$(BIN)/python benchmarks/allocate.py
 
 ## Re-resolve the lock file from pyproject.toml (needs network access to PyPI).
 lock:

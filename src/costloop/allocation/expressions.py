@@ -316,13 +316,19 @@ def split_rows(pool_rows: Any, ratios: Any, dimension: str) -> Any:
     quantum (minor unit or 1e-18); the quanta left over go one each to the shares
     with the largest remainders (ties by target id), so the shares of one charge add
     up to it exactly. Signs are restored afterwards (credits split the same way).
+
+    The arithmetic and the ranking windows run on narrow rows (lineage key, slice and
+    amounts); the descriptive columns are joined back to the shares at the end.
     """
-    j = pool_rows.join(
+    narrow = pool_rows.select(
+        *ORIGIN_KEY, "x_AllocationPool", "BillingPeriodStart", "BillingCurrency", *MONEY_COLUMNS
+    )
+    j = narrow.join(
         ratios,
         [
-            pool_rows.x_AllocationPool == ratios.__pool,
-            pool_rows.BillingPeriodStart == ratios.__period,
-            pool_rows.BillingCurrency == ratios.__currency,
+            narrow.x_AllocationPool == ratios.__pool,
+            narrow.BillingPeriodStart == ratios.__period,
+            narrow.BillingCurrency == ratios.__currency,
         ],
     )
     # Each step is its own projection so every engine computes a piece once.
@@ -371,22 +377,34 @@ def split_rows(pool_rows: Any, ratios: Any, dimension: str) -> Any:
         q = j[f"__{money}_q"]
         bonus = ibis.ifelse(j[f"__{money}_run"] <= j[f"__{money}_left"], q, _dec("0", _CALC))
         part = (j[f"__{money}_share"] + bonus).cast(_CALC)
-        final[money] = ibis.ifelse(j[money] < 0, -part, part).cast(_MONEY)
+        final[f"__new_{money}"] = ibis.ifelse(j[money] < 0, -part, part).cast(_MONEY)
+    shares = j.select(
+        *(j[c].name(f"__o_{c}") for c in ORIGIN_KEY),
+        "__target_id",
+        "__target_name",
+        "__value",
+        "__ratio",
+        "__method_id",
+        "__details",
+        "__tags",
+        **final,
+    )
+    w = pool_rows.join(shares, [pool_rows[c] == shares[f"__o_{c}"] for c in ORIGIN_KEY])
     # A pool that cannot split in a period passes its charges through whole (ratio 1,
     # no target): they keep the value and source their own rules gave them.
-    passed = j.__value.isnull()
-    out = j.mutate(
-        **final,
+    passed = w.__value.isnull()
+    out = w.mutate(
+        **{m: w[f"__new_{m}"] for m in MONEY_COLUMNS},
         **{
-            dimension: j.__value.coalesce(j[dimension]),
-            f"{dimension}_source": ibis.ifelse(passed, j[f"{dimension}_source"], "shared"),
+            dimension: w.__value.coalesce(w[dimension]),
+            f"{dimension}_source": ibis.ifelse(passed, w[f"{dimension}_source"], "shared"),
         },
-        x_AllocationPool=ibis.ifelse(passed, _null(), j.x_AllocationPool),
-        AllocatedMethodId=j.__method_id,
-        AllocatedMethodDetails=j.__details,
-        AllocatedResourceId=j.__target_id,
-        AllocatedResourceName=j.__target_name,
-        AllocatedTags=j.__tags,
-        x_AllocationRatio=j.__ratio.cast(_RATIO),
+        x_AllocationPool=ibis.ifelse(passed, _null(), w.x_AllocationPool),
+        AllocatedMethodId=w.__method_id,
+        AllocatedMethodDetails=w.__details,
+        AllocatedResourceId=w.__target_id,
+        AllocatedResourceName=w.__target_name,
+        AllocatedTags=w.__tags,
+        x_AllocationRatio=w.__ratio.cast(_RATIO),
     )
     return out.select(*[c for c in out.columns if not c.startswith("__")])
