@@ -127,17 +127,19 @@ def test_showback_json_has_decimal_strings(cli_main: Run, ws: Path) -> None:
     assert (first["cost"], first["previous_cost"], first["change_pct"]) == ("9.00", "8.00", "12.50")
 
 
-def test_showback_legacy_json_lists_every_period(cli_main: Run, ws: Path) -> None:
-    proc = cli_main("report", "showback", "-w", ws, "--json")
+def test_showback_json_flag_is_the_json_format(cli_main: Run, ws: Path) -> None:
+    proc = cli_main("report", "showback", "-w", ws, "--json", "--from", "2026-02")
     assert proc.returncode == 0, proc.stderr
-    rows = json.loads(proc.stdout)["rows"]
-    assert [(r["period"], r["team"], r["billed_cost"], r["effective_cost"]) for r in rows] == [
-        ("2026-02", "checkout", "10.00", "8.00"),
-        ("2026-02", "platform", "4.00", "4.00"),
-        ("2026-03", "checkout", "14.505", "11.505"),
-        ("2026-03", "platform", "6.00", "6.00"),
-        ("2026-03", "unallocated", "0.125", "0.125"),
+    same = cli_main("report", "showback", "-w", ws, "--format", "json", "--from", "2026-02")
+    assert json.loads(proc.stdout) == json.loads(same.stdout)
+    groups = json.loads(proc.stdout)["groups"]
+    assert [(g["period"], g["total"]) for g in groups] == [
+        ("2026-02", "12.00"),
+        ("2026-03", "17.63"),
     ]
+    clash = cli_main("report", "showback", "-w", ws, "--json", "--format", "csv")
+    assert clash.returncode == 2
+    assert "--json and --format csv disagree" in clash.stderr
 
 
 def test_showback_markdown_table(cli_main: Run, ws: Path) -> None:
@@ -173,7 +175,7 @@ def test_showback_html_is_self_contained(cli_main: Run, ws: Path, tmp_path: Path
         (("--month", "2025-01"), "no allocated charges for 2025-01"),
         (("--metric", "cheap"), "unknown metric 'cheap'"),
         (("--out", "x.txt"), "--out needs --format"),
-        (("--json", "--by", "ServiceName"), "--json prints the team × period JSON"),
+        (("--json", "--format", "md"), "--json and --format md disagree"),
     ],
 )
 def test_showback_bad_input_exits_2(

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from costloop.analytics.chargeback import Chargeback, chargeback, minor_unit
-from costloop.analytics.showback import METRICS, ShowbackReport, showback, showback_by
+from costloop.analytics.showback import METRICS, ShowbackReport, showback_by
 from costloop.cli.common import (
     WorkspaceOption,
     console,
@@ -113,14 +113,7 @@ def report_showback(
         ),
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Write to this file, not stdout.")] = None,
-    as_json: Annotated[
-        bool,
-        typer.Option(
-            "--json",
-            help="The original JSON: billed and effective cost per team and period, every "
-            "period unless --month (see --format json for the full report).",
-        ),
-    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Cost per dimension value and billing period, with trend and top drivers.
@@ -129,13 +122,9 @@ def report_showback(
     previous one. Rows of a period sum exactly to its total; currencies are never added.
     """
     if as_json:
-        if by != "team" or (fmt, out, first, last) != (None, None, None, None):
-            raise InputError(
-                "--json prints the team × period JSON and takes only --month; "
-                "use --format json with the other options"
-            )
-        _legacy_json(month, workspace)
-        return
+        if fmt not in (None, "json"):
+            raise InputError(f"--json and --format {fmt} disagree; give one of them")
+        fmt = "json"
     chosen = _output_format(fmt, out, SHOWBACK_FORMATS) or "table"
     if out is not None and chosen == "table":
         raise InputError("--out needs --format csv, md, html or json (or a file suffix)")
@@ -159,29 +148,6 @@ def report_showback(
         return
     atomic_write_text(out, text)
     console.print(f"Showback written to [bold]{out}[/]")
-
-
-def _legacy_json(month: str | None, workspace: Path | None) -> None:
-    """The original ``--json`` output: billed and effective cost per team and period.
-
-    Every period unless ``--month``; kept as it was for scripts that read it.
-    """
-    ws = open_workspace(workspace)
-    with open_engine(ws.lake) as engine:
-        rows = showback(engine, None if month is None else parse_month(month))
-    print_json(
-        {
-            "rows": [
-                {
-                    "team": r.team,
-                    "period": str(r.period),
-                    "billed_cost": r.billed_cost,
-                    "effective_cost": r.effective_cost,
-                }
-                for r in rows
-            ]
-        }
-    )
 
 
 def _showback_table(report: ShowbackReport) -> Table:
