@@ -136,7 +136,12 @@ def _summary(run: DemoRun, seconds: float) -> None:
     exe = "costloop" if shutil.which("costloop") else os.path.relpath(sys.argv[0])
     console.print(f"Workspace     {ws.root}")
     console.print(
-        f"Try           {exe} report showback -w {ws.root}\n"
+        f"Try           {exe} report showback --by team,env -w {ws.root}\n"
+        f"              {exe} report coverage -w {ws.root}\n"
+        f"              {exe} report team --team checkout --format html --out checkout.html "
+        f"-w {ws.root}\n"
+        f"              {exe} report unit-cost --metric orders --by product -w {ws.root}\n"
+        f"              {exe} kpis -w {ws.root}\n"
         f"              {exe} opportunities -w {ws.root}\n"
         f'              {exe} sql -w {ws.root} "SELECT ServiceName, sum(EffectiveCost) '
         f'FROM charges GROUP BY 1 ORDER BY 2 DESC LIMIT 10"',
