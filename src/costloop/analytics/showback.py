@@ -101,8 +101,25 @@ class Driver:
     cost: Decimal
 
 
+class _Change:
+    """Change against the previous period, for rows with ``cost`` and ``previous``."""
+
+    cost: Decimal
+    previous: Decimal | None
+
+    @property
+    def change(self) -> Decimal | None:
+        """Cost minus the previous period's cost (None without a previous period)."""
+        return None if self.previous is None else self.cost - self.previous
+
+    @property
+    def change_pct(self) -> Decimal | None:
+        """Change in percent of the previous cost (None when that is zero or unknown)."""
+        return _pct(self.cost, self.previous)
+
+
 @dataclass(frozen=True)
-class DimensionRow:
+class DimensionRow(_Change):
     """Cost of one combination of dimension values in one period and currency.
 
     Attributes:
@@ -124,35 +141,15 @@ class DimensionRow:
     services: tuple[Driver, ...] = ()
     accounts: tuple[Driver, ...] = ()
 
-    @property
-    def change(self) -> Decimal | None:
-        """Cost minus the previous period's cost (None without a previous period)."""
-        return None if self.previous is None else self.cost - self.previous
-
-    @property
-    def change_pct(self) -> Decimal | None:
-        """Change in percent of the previous cost (None when that is zero or unknown)."""
-        return _pct(self.cost, self.previous)
-
 
 @dataclass(frozen=True)
-class PeriodTotal:
+class PeriodTotal(_Change):
     """Total cost of one period in one currency, the sum of that period's rows."""
 
     period: Month
     currency: str
     cost: Decimal
     previous: Decimal | None
-
-    @property
-    def change(self) -> Decimal | None:
-        """Cost minus the previous period's total (None without a previous period)."""
-        return None if self.previous is None else self.cost - self.previous
-
-    @property
-    def change_pct(self) -> Decimal | None:
-        """Change in percent of the previous total."""
-        return _pct(self.cost, self.previous)
 
 
 @dataclass(frozen=True)
@@ -174,6 +171,10 @@ class ShowbackReport:
     def multi_currency(self) -> bool:
         """Whether rows come in more than one currency (never added together)."""
         return len(self.currencies) > 1
+
+    def rows_of(self, total: PeriodTotal) -> list[DimensionRow]:
+        """The rows that sum to ``total`` (same period and currency), in report order."""
+        return [r for r in self.rows if r.period == total.period and r.currency == total.currency]
 
 
 def _pct(cost: Decimal, previous: Decimal | None) -> Decimal | None:

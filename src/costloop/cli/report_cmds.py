@@ -166,9 +166,7 @@ def _showback_table(report: ShowbackReport) -> Table:
     rows: list[list[object]] = []
     for total in report.totals:
         cur = total.currency
-        for r in report.rows:
-            if r.period != total.period or r.currency != cur:
-                continue
+        for r in report.rows_of(total):
             rows.append(
                 [
                     *([str(r.period)] if many else []),

@@ -192,9 +192,7 @@ def showback_markdown(report: ShowbackReport) -> str:
     rows: list[list[str]] = []
     for total in report.totals:
         cur = total.currency
-        for r in report.rows:
-            if r.period != total.period or r.currency != cur:
-                continue
+        for r in report.rows_of(total):
             rows.append(
                 [
                     *([str(r.period)] if many else []),
