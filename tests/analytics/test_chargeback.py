@@ -21,14 +21,13 @@ import csv
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
-import ibis
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from tests.analytics.test_showback import split_into_pool
 
 from costloop.allocation import allocate
 from costloop.analytics.chargeback import (
@@ -38,12 +37,11 @@ from costloop.analytics.chargeback import (
     round_to_total,
 )
 from costloop.core.errors import CostloopError, InputError, NotFoundError
-from costloop.core.focus import MONEY_COLUMNS
 from costloop.core.money import quantize
 from costloop.core.periods import Month
 from costloop.report.chargeback_files import write_chargeback
 from costloop.testing import charge, write_focus_csv
-from costloop.warehouse.engine import Engine, open_engine
+from costloop.warehouse.engine import open_engine
 from costloop.warehouse.ingest import ingest_focus
 from costloop.workspace import Workspace
 
@@ -75,36 +73,6 @@ def bill() -> list[dict[str, str]]:
         charge(MAR, "100.4", tags=tag, **jpy),
         charge(MAR, "50.4", account="555555555555", **jpy),
     ]
-
-
-def split_into_pool(
-    engine: Engine, month: Month, service: str, pool: str, shares: dict[str, str]
-) -> None:
-    """Rewrite the ``service`` rows of ``month`` as a fixed shared-cost pool split."""
-    t = engine.table("allocated_charges")
-    current = engine.to_arrow(t.filter(t.BillingPeriodStart == month.start))
-    rows: list[dict[str, Any]] = []
-    for r in current.to_pylist():
-        if r["ServiceName"] != service:
-            rows.append(r)
-            continue
-        for team, ratio in shares.items():
-            share = Decimal(ratio)
-            rows.append(
-                {
-                    **r,
-                    **{c: r[c] * share for c in MONEY_COLUMNS},
-                    "team": team,
-                    "team_source": "shared",
-                    "x_AllocationPool": pool,
-                    "AllocatedMethodId": "costloop:fixed",
-                    "x_AllocationRatio": share,
-                }
-            )
-    table = pa.Table.from_pylist(rows, schema=current.schema)
-    engine.replace_slices(
-        "allocated_charges", ibis.memtable(table), "BillingPeriodStart", [month.start]
-    )
 
 
 def build(root: Path) -> Workspace:
