@@ -127,6 +127,42 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("verify.settle_days", 3, "Days after a change excluded from the after-window."),
     Setting("report.dir", "reports", "Where HTML reports are written, relative to workspace."),
+    Setting(
+        "anomalies.min_impact",
+        Decimal("100"),
+        "An anomaly's total impact (actual − expected over its days) must reach this amount.",
+    ),
+    Setting(
+        "anomalies.min_impact_pct",
+        Decimal("20"),
+        "…and this percentage of the expected cost (both gates must pass).",
+    ),
+    Setting(
+        "anomalies.z_threshold",
+        3.5,
+        "Robust z-score (0.6745·residual/MAD) above which a day is unusual.",
+    ),
+    Setting(
+        "anomalies.baseline_weeks",
+        8,
+        "Weeks of history the weekly-seasonal baseline of each day looks back on.",
+    ),
+    Setting(
+        "forecast.min_history_days",
+        56,
+        "Days of history a statistical model needs; shorter series get a labelled fallback.",
+    ),
+    Setting("budgets.file", "budgets.yaml", "Budgets file (scope, amount, thresholds), relative."),
+    Setting(
+        "alerts.file",
+        "alerts.yaml",
+        "Alert channels (Slack, webhook, e-mail) and routing, relative to the workspace.",
+    ),
+    Setting(
+        "server.url",
+        "",
+        "Public URL of `costloop serve`; alerts link to its pages when set.",
+    ),
 )
 SETTINGS_BY_NAME: Mapping[str, Setting] = {s.name: s for s in SETTINGS}
 

@@ -84,8 +84,15 @@ class Workspace:
 
     @cached_property
     def state(self) -> StateDB:
-        """The state database (opportunities, executions, audit log)."""
-        return StateDB(self.state_url)
+        """The state database (opportunities, anomalies, alerts, executions, audit logs).
+
+        A workspace made by an older costloop is upgraded to the current schema here,
+        so new tables exist before any command uses them (existing rows are kept).
+        """
+        db = StateDB(self.state_url)
+        if (self.state_dir / "state.db").exists() and db.current_revision() != db.head_revision():
+            db.migrate()
+        return db
 
     @property
     def org_file(self) -> Path:

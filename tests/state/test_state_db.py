@@ -64,7 +64,7 @@ def test_migrate_is_idempotent_and_keeps_data(state_url: str) -> None:
     with db.session() as s:
         s.add(_row("a", Decimal("1")))
     db.migrate()
-    assert db.current_revision() == db.head_revision() == "0001"
+    assert db.current_revision() == db.head_revision() == "0002"
     assert set(inspect(db.engine).get_table_names()) >= TABLES
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(OpportunityRow)) == 1
@@ -77,7 +77,7 @@ def test_migrate_from_a_second_handle_on_the_same_file(tmp_path: Path) -> None:
     StateDB(url).migrate()
     again = StateDB(url)
     again.migrate()
-    assert again.current_revision() == "0001"
+    assert again.current_revision() == "0002"
 
 
 @pytest.mark.parametrize(
@@ -169,3 +169,43 @@ def test_sqlite_uses_wal_and_foreign_keys(tmp_path: Path) -> None:
 def test_bad_url_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="cannot open the state DB"):
         StateDB("nosuchdialect://x")
+
+
+def test_upgrade_from_0001_keeps_opportunities_and_adds_anomaly_tables(state_url: str) -> None:
+    db = StateDB(state_url)
+    db.migrate("0001")
+    assert "anomalies" not in inspect(db.engine).get_table_names()
+    with db.session() as s:
+        s.add(_row("kept", Decimal("12.5")))
+    db.migrate()
+    names = set(inspect(db.engine).get_table_names())
+    assert {"anomalies", "anomaly_events", "alert_deliveries"} <= names
+    with db.session() as s:
+        assert s.scalar(select(OpportunityRow.monthly_savings)) == Decimal("12.5000")
+    db.dispose()
+
+
+def test_models_match_the_migrated_schema(state_url: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from costloop.state import Base
+
+    db = StateDB(state_url)
+    db.migrate()
+    with db.engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    # Only differences that matter: tables, columns and their nullability.
+    relevant = [
+        d
+        for d in diff
+        if not (
+            isinstance(d, tuple)
+            and d[0] in ("add_index", "remove_index", "add_constraint", "remove_constraint")
+        )
+    ]
+    kinds = [d[0][0] if isinstance(d, list) else d[0] for d in relevant]
+    assert not [
+        k for k in kinds if k in ("add_table", "remove_table", "add_column", "remove_column")
+    ], diff
+    db.dispose()

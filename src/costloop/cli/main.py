@@ -7,11 +7,15 @@ import sys
 import typer
 
 from costloop.cli import (
+    alert_cmds,
     allocation_cmds,
+    anomaly_cmds,
+    budget_cmds,
     data_cmds,
     demo_cmds,
     engine_cmds,
     export_cmds,
+    forecast_cmds,
     kpi_cmds,
     loop_cmds,
     metrics_cmds,
@@ -43,6 +47,10 @@ loop_cmds.register(app)
 demo_cmds.register(app)
 export_cmds.register(app)
 engine_cmds.register(app)
+anomaly_cmds.register(app)
+forecast_cmds.register(app)
+budget_cmds.register(app)
+alert_cmds.register(app)
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""State DB: opportunities, audit log, executions and verifications (SQLAlchemy + Alembic).
+"""State DB (SQLAlchemy + Alembic): opportunities, anomalies, alerts, audit logs, executions.
 
 Only this package (and ``costloop.migrations``) defines the state schema; callers
 open it with ``StateDB(url)``, run ``migrate()`` once, and use ``session()``.
@@ -6,6 +6,9 @@ open it with ``StateDB(url)``, run ``migrate()`` once, and use ``session()``.
 
 from costloop.state.db import StateDB, sqlite_url
 from costloop.state.models import (
+    AlertDeliveryRow,
+    AnomalyEventRow,
+    AnomalyRow,
     Base,
     ExecutionRow,
     OpportunityEventRow,
@@ -15,6 +18,9 @@ from costloop.state.models import (
 from costloop.state.types import ExactDecimal, UTCDateTime
 
 __all__ = [
+    "AlertDeliveryRow",
+    "AnomalyEventRow",
+    "AnomalyRow",
     "Base",
     "ExactDecimal",
     "ExecutionRow",

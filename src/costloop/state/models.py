@@ -1,4 +1,4 @@
-"""Declarative models of the state DB: opportunities, their audit log, executions, checks."""
+"""Declarative models of the state DB: opportunities, anomalies, alerts, executions, checks."""
 
 from __future__ import annotations
 
@@ -6,12 +6,21 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from costloop.state.types import ExactDecimal, UTCDateTime
 
-__all__ = ["Base", "ExecutionRow", "OpportunityEventRow", "OpportunityRow", "VerificationRow"]
+__all__ = [
+    "AlertDeliveryRow",
+    "AnomalyEventRow",
+    "AnomalyRow",
+    "Base",
+    "ExecutionRow",
+    "OpportunityEventRow",
+    "OpportunityRow",
+    "VerificationRow",
+]
 
 Money = ExactDecimal(20, 4)
 
@@ -129,3 +138,89 @@ class VerificationRow(Base):
     after_end: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     method: Mapped[str] = mapped_column(String(100))
     note: Mapped[str] = mapped_column(Text)
+
+
+class AnomalyRow(Base):
+    """One cost anomaly event (an incident on one scope), its owner and status.
+
+    Re-running detection updates the row of the same incident (same scope key,
+    overlapping window) instead of adding one.
+    """
+
+    __tablename__ = "anomalies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scope_key: Mapped[str] = mapped_column(String(2048), index=True)
+    scope: Mapped[dict[str, Any]] = mapped_column(JSON)
+    kind: Mapped[str] = mapped_column(String(20))
+    start: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    end: Mapped[datetime] = mapped_column(UTCDateTime())
+    currency: Mapped[str] = mapped_column(String(3))
+    expected_cost: Mapped[Decimal] = mapped_column(Money)
+    actual_cost: Mapped[Decimal] = mapped_column(Money)
+    impact: Mapped[Decimal] = mapped_column(Money, index=True)
+    impact_pct: Mapped[Decimal | None] = mapped_column(Money, nullable=True)
+    max_daily_impact: Mapped[Decimal] = mapped_column(Money)
+    score: Mapped[Decimal] = mapped_column(Money)
+    root_cause: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    series: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    owner_team: Mapped[str] = mapped_column(String(200), index=True)
+    owner_email: Mapped[str] = mapped_column(String(320))
+    owner_source: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    first_detected: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_detected: Mapped[datetime] = mapped_column(UTCDateTime())
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    events: Mapped[list[AnomalyEventRow]] = relationship(
+        back_populates="anomaly", order_by="AnomalyEventRow.id", passive_deletes=True
+    )
+
+
+class AnomalyEventRow(Base):
+    """History of an anomaly: detection updates, status changes and comments."""
+
+    __tablename__ = "anomaly_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    anomaly_id: Mapped[int] = mapped_column(
+        ForeignKey("anomalies.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(30))
+    from_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    to_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    note: Mapped[str] = mapped_column(Text)
+
+    anomaly: Mapped[AnomalyRow] = relationship(back_populates="events")
+
+
+class AlertDeliveryRow(Base):
+    """One alert to one channel: the delivery log and the idempotency guard.
+
+    ``(idempotency_key, channel)`` is unique: an alert already delivered to a channel
+    is never sent there again; a failed one is retried by the next dispatch.
+    """
+
+    __tablename__ = "alert_deliveries"
+    __table_args__ = (UniqueConstraint("idempotency_key", "channel"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(200), index=True)
+    channel_type: Mapped[str] = mapped_column(String(20))
+    subject: Mapped[str] = mapped_column(String(30))
+    subject_id: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    attempts: Mapped[int] = mapped_column(Integer)
+    response_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_error: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
