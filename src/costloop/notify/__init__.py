@@ -1,0 +1,1 @@
+"""Alerts and notifications: channels, routing, reliable delivery with a log."""
