@@ -56,7 +56,11 @@ alert_cmds.register(app)
 def main() -> None:
     """Run the CLI, turning costloop errors into messages and exit codes."""
     try:
-        app(standalone_mode=False)
+        # Without standalone mode Click returns the code of ``typer.Exit(n)``
+        # instead of exiting: pass it on.
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except CostloopError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)

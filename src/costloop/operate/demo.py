@@ -21,6 +21,7 @@ from costloop.connectors.files import discover as discover_files
 from costloop.core.errors import ConfigError
 from costloop.core.findings import ChangeAction
 from costloop.demo import AppliedChange, generate_estate, simulate_next_month
+from costloop.demo.budgets import render_budgets_yaml
 from costloop.feedback import VerifyOutcome
 from costloop.operate.execute import PullRequestOutcome, pull_request
 from costloop.operate.loop import DiscoverResult, discover, verify
@@ -91,6 +92,9 @@ def run_demo(
     shutil.copyfile(manifest.org_file, ws.org_file)
     if manifest.allocation_file is not None:
         shutil.copyfile(manifest.allocation_file, ws.allocation_file)
+    (ws.root / ws.config.str_("budgets.file")).write_text(
+        render_budgets_yaml(), encoding="utf-8", newline="\n"
+    )
     run = DemoRun(ws, root / ESTATE)
 
     step("Ingesting billing (FOCUS 1.2), inventory, utilization and business metrics")
