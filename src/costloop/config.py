@@ -150,7 +150,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "forecast.min_history_days",
         56,
-        "Days of history a statistical model needs; shorter series get a labelled fallback.",
+        "Days of history before forecasts backtest and choose a statistical model; shorter "
+        "series get a labelled fallback (seasonal naive from 14 days, flat mean from 7).",
     ),
     Setting("budgets.file", "budgets.yaml", "Budgets file (scope, amount, thresholds), relative."),
     Setting(

@@ -1,14 +1,15 @@
-"""Inline SVG charts (no JavaScript, no CDN): stacked bars and horizontal bars."""
+"""Inline SVG charts (no JavaScript, no CDN): stacked bars, horizontal bars, intervals."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
+from datetime import date
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from html import escape
 
 from costloop.core.money import format_money
 
-__all__ = ["PALETTE", "hbar_chart", "stacked_bar_chart"]
+__all__ = ["PALETTE", "hbar_chart", "interval_chart", "stacked_bar_chart"]
 
 PALETTE = (
     "#2563eb",
@@ -125,6 +126,111 @@ def hbar_chart(
             f'fill="{PALETTE[i % len(PALETTE)]}"/>'
             f'<text x="{left + w + 6:.1f}" y="{y + 15}" class="axis">'
             f"{escape(format_money(value, currency))}</text>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _nice_step(raw: Decimal) -> Decimal:
+    """The smallest 1, 2, 2.5 or 5 × 10^k at least ``raw`` (axis gridline spacing)."""
+    if raw <= 0:
+        return Decimal(1)
+    power = Decimal(10) ** (raw.adjusted())
+    for factor in (1, 2, Decimal("2.5"), 5, 10):
+        if power * factor >= raw:
+            return power * factor
+    return power * 10
+
+
+def interval_chart(
+    history: Sequence[tuple[date, Decimal]],
+    forecast: Sequence[tuple[date, Decimal, Decimal, Decimal, Decimal, Decimal]],
+    *,
+    title: str,
+    width: int = 860,
+    height: int = 320,
+    currency: str = "USD",
+) -> str:
+    """A daily history line, then the forecast mean with its 80 % and 95 % bands.
+
+    ``forecast`` rows are (day, mean, lo80, hi80, lo95, hi95); days are consecutive and
+    the forecast starts the day after the history.
+    """
+    left, bottom, top, right = 64, 40, 30, 150
+    plot_w, plot_h = width - left - right, height - top - bottom
+    days = [d for d, _ in history] + [row[0] for row in forecast]
+    values = [v for _, v in history] + [x for row in forecast for x in row[1:]]
+    floor = min(min(values, default=Decimal(0)), Decimal(0))
+    step = _nice_step((max(values, default=Decimal(0)) - floor) / 4)
+    floor = (floor / step).to_integral_value(rounding=ROUND_FLOOR) * step
+    steps = ((max(values, default=Decimal(0)) - floor) / step).to_integral_value(ROUND_CEILING)
+    span = step * max(steps, Decimal(1))
+    n = max(len(days) - 1, 1)
+    first = days[0] if days else date.min
+
+    def x(day: date) -> float:
+        return left + (day - first).days / n * plot_w
+
+    def y(value: Decimal) -> float:
+        return top + plot_h - float((value - floor) / span) * plot_h
+
+    def band(lows: Sequence[Decimal], highs: Sequence[Decimal]) -> str:
+        fdays = [r[0] for r in forecast]
+        upper = [f"{x(d):.1f},{y(v):.1f}" for d, v in zip(fdays, highs, strict=True)]
+        lower = [f"{x(d):.1f},{y(v):.1f}" for d, v in zip(fdays, lows, strict=True)]
+        return " ".join(upper + lower[::-1])
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'role="img" aria-label="{escape(title)}" class="chart interval-chart">',
+        f'<text x="{left}" y="18" class="chart-title">{escape(title)}</text>',
+    ]
+    for k in range(int(span / step) + 1):
+        value = floor + step * k
+        parts.append(
+            f'<line x1="{left}" x2="{left + plot_w}" y1="{y(value):.1f}" y2="{y(value):.1f}" '
+            f'class="grid"/><text x="{left - 6}" y="{y(value) + 4:.1f}" text-anchor="end" '
+            f'class="axis">{_money(value, currency)}</text>'
+        )
+    for day in days:
+        if day.day == 1:
+            parts.append(
+                f'<line x1="{x(day):.1f}" x2="{x(day):.1f}" y1="{top}" y2="{top + plot_h}" '
+                f'class="grid"/><text x="{x(day):.1f}" y="{top + plot_h + 16}" '
+                f'text-anchor="middle" class="axis">{day:%Y-%m}</text>'
+            )
+    if forecast:
+        outer = band([r[4] for r in forecast], [r[5] for r in forecast])
+        inner = band([r[2] for r in forecast], [r[3] for r in forecast])
+        parts.append(f'<polygon points="{outer}" fill="#bfdbfe" class="band95"/>')
+        parts.append(f'<polygon points="{inner}" fill="#93c5fd" class="band80"/>')
+        mean = " ".join(f"{x(r[0]):.1f},{y(r[1]):.1f}" for r in forecast)
+        parts.append(
+            f'<polyline points="{mean}" fill="none" stroke="{PALETTE[0]}" stroke-width="1.5" '
+            'stroke-dasharray="4 3" class="forecast-line"/>'
+        )
+    if history:
+        line = " ".join(f"{x(d):.1f},{y(v):.1f}" for d, v in history)
+        parts.append(
+            f'<polyline points="{line}" fill="none" stroke="#0f172a" stroke-width="1.2" '
+            'class="history-line"/>'
+        )
+        last = history[-1][0]
+        parts.append(
+            f'<line x1="{x(last):.1f}" x2="{x(last):.1f}" y1="{top}" y2="{top + plot_h}" '
+            f'stroke="#64748b" stroke-dasharray="2 2"><title>history ends {last}</title></line>'
+        )
+    legend = (
+        ("#0f172a", "actual"),
+        (PALETTE[0], "forecast"),
+        ("#93c5fd", "80% interval"),
+        ("#bfdbfe", "95% interval"),
+    )
+    for j, (colour, name) in enumerate(legend):
+        ly = top + 14 * j
+        parts.append(
+            f'<rect x="{width - right + 12}" y="{ly}" width="10" height="10" fill="{colour}"/>'
+            f'<text x="{width - right + 28}" y="{ly + 9}" class="legend">{name}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)

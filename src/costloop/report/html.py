@@ -1,9 +1,10 @@
-"""The HTML report: spend over time, per-team breakdown, coverage, opportunities, savings."""
+"""The HTML report: spend over time, per-team breakdown, forecast, coverage, opportunities,
+savings."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from importlib.resources import files
 from pathlib import Path
@@ -12,15 +13,56 @@ from typing import Any
 import jinja2
 
 from costloop.allocation.coverage import coverage_report
+from costloop.analytics.forecast import ScopeForecast, forecast_scope
 from costloop.analytics.showback import showback, spend_by
+from costloop.core.errors import InputError
 from costloop.core.money import format_money
+from costloop.core.periods import Month
 from costloop.opportunities.records import executed_opportunities, verifications
 from costloop.opportunities.store import list_opportunities
-from costloop.report.charts import hbar_chart, stacked_bar_chart
-from costloop.warehouse.engine import open_engine
+from costloop.report.charts import hbar_chart, interval_chart, stacked_bar_chart
+from costloop.warehouse.engine import Engine, open_engine
 from costloop.workspace import Workspace
 
-__all__ = ["ReportData", "collect", "write_report"]
+__all__ = ["ForecastRow", "ForecastSection", "ReportData", "collect", "write_report"]
+
+CHART_HISTORY_DAYS = 120
+HORIZON_DAYS = 62
+"""Forecast days: always to the end of the month after the last day of data."""
+
+
+@dataclass(frozen=True)
+class ForecastRow:
+    """One team's forecast of next month, with the backtested error of its model."""
+
+    team: str
+    month: str
+    mean: Decimal
+    lo80: Decimal
+    hi80: Decimal
+    model: str
+    variance: Decimal | None
+    band: str
+    fallback: str | None
+
+
+@dataclass
+class ForecastSection:
+    """The overall forecast (for the chart) and a row per team.
+
+    Attributes:
+        overall: the forecast of everything (None with the reason in ``note``).
+        next_month: the month the team rows forecast.
+        teams: one row per team with enough history, largest first.
+        skipped: teams without a forecast and why (too little history, ...).
+        note: why there is no overall forecast.
+    """
+
+    overall: ScopeForecast | None
+    next_month: str
+    teams: list[ForecastRow] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    note: str | None = None
 
 
 @dataclass
@@ -39,6 +81,7 @@ class ReportData:
     coverage: list[tuple[str, Decimal]]
     opportunities: list[Any]
     savings: list[dict[str, Any]]
+    forecast: ForecastSection | None = None
 
 
 def _series(rows: list[dict[str, Any]], months: list[datetime]) -> dict[str, list[Decimal]]:
@@ -48,6 +91,80 @@ def _series(rows: list[dict[str, Any]], months: list[datetime]) -> dict[str, lis
     for r in rows:
         out[str(r["key"])][index[r["period"]]] += r["effective"] or Decimal(0)
     return dict(sorted(out.items(), key=lambda kv: -sum(kv[1], Decimal(0))))
+
+
+def _next_month_row(team: str, f: ScopeForecast, month: Month) -> ForecastRow | None:
+    row = next((m for m in f.monthly() if m.month == month), None)
+    if row is None:
+        return None
+    score = f.backtest.score(f.model) if f.backtest else None
+    return ForecastRow(
+        team,
+        str(month),
+        row.mean,
+        row.lo80,
+        row.hi80,
+        f.model,
+        score.variance if score else None,
+        score.band if score else "not measured",
+        f.fallback,
+    )
+
+
+def _main_currency(engine: Engine) -> tuple[str | None, list[str]]:
+    """The billing currency with the most cost, and the others."""
+    t = engine.table("allocated_charges")
+    rows = engine.rows(t.group_by("BillingCurrency").aggregate(cost=t.EffectiveCost.sum()))
+    ranked = [str(r["BillingCurrency"]) for r in sorted(rows, key=lambda r: -(r["cost"] or 0))]
+    return (ranked[0] if ranked else None), ranked[1:]
+
+
+def _forecast_section(engine: Engine, teams: list[str], min_history_days: int) -> ForecastSection:
+    """Forecast everything and each team to the end of next month (errors become notes)."""
+    currency, others = _main_currency(engine)
+    try:
+        overall = forecast_scope(
+            engine,
+            {},
+            horizon_days=HORIZON_DAYS,
+            currency=currency,
+            min_history_days=min_history_days,
+        )
+    except InputError as exc:
+        return ForecastSection(None, "", note=str(exc))
+    if others:
+        overall.notes.append(f"in {currency} only; also billed in {', '.join(others)}")
+    month = Month.of(overall.as_of).next()
+    section = ForecastSection(overall, str(month))
+    for team in teams:
+        try:
+            f = forecast_scope(
+                engine,
+                {"team": team},
+                horizon_days=HORIZON_DAYS,
+                as_of=overall.as_of,
+                currency=overall.currency,
+                min_history_days=min_history_days,
+            )
+        except InputError as exc:
+            section.skipped.append((team, str(exc)))
+            continue
+        row = _next_month_row(team, f, month)
+        if row is not None:
+            section.teams.append(row)
+    section.teams.sort(key=lambda r: -r.mean)
+    return section
+
+
+def _forecast_chart(f: ScopeForecast) -> str:
+    start = f.as_of - timedelta(days=CHART_HISTORY_DAYS)
+    history: list[tuple[date, Decimal]] = [(d, v) for d, v in f.history if d > start]
+    return interval_chart(
+        history,
+        [(p.day, p.mean, p.lo80, p.hi80, p.lo95, p.hi95) for p in f.daily],
+        title=f"Daily effective cost: last {CHART_HISTORY_DAYS} days and forecast ({f.model})",
+        currency=f.currency,
+    )
 
 
 def collect(ws: Workspace) -> ReportData:
@@ -61,6 +178,8 @@ def collect(ws: Workspace) -> ReportData:
             for p in coverage_report(engine, ws.allocation, limit=0).periods
             if p.dimension == "team" and p.coverage is not None
         ]
+        teams = sorted({r.team for r in sb})
+        forecast = _forecast_section(engine, teams, ws.config.int_("forecast.min_history_days"))
     months = sorted({r["period"] for r in by_provider_rows})
     labels = [f"{m:%Y-%m}" for m in months]
     latest = labels[-1] if labels else ""
@@ -103,6 +222,7 @@ def collect(ws: Workspace) -> ReportData:
         coverage=[(str(c.period), c.coverage * 100) for c in cov if c.coverage is not None],
         opportunities=list_opportunities(ws.state, limit=25),
         savings=savings,
+        forecast=forecast,
     )
 
 
@@ -121,6 +241,11 @@ def write_report(ws: Workspace, out: Path | None = None) -> Path:
         ),
         team_chart=stacked_bar_chart(
             data.months, data.by_team_month, title="Effective cost per month by team"
+        ),
+        forecast_chart=(
+            _forecast_chart(data.forecast.overall)
+            if data.forecast is not None and data.forecast.overall is not None
+            else ""
         ),
         team_bars=hbar_chart(
             [(t, e) for t, _, e, _ in data.team_latest],
