@@ -205,6 +205,12 @@ class Config:
         assert isinstance(v, bool), name
         return v
 
+    def float_(self, name: str) -> float:
+        """A float setting."""
+        v = self.value(name)
+        assert isinstance(v, float), name
+        return v
+
     def decimal(self, name: str) -> Decimal:
         """A Decimal setting."""
         v = self.value(name)

@@ -15,6 +15,7 @@ import yaml
 
 from costloop.config import Config, default_toml, load_config
 from costloop.core.allocation_rules import AllocationConfig, parse_allocation
+from costloop.core.budgets import Budget, parse_budgets
 from costloop.core.errors import ConfigError, InputError
 from costloop.core.org import Org, parse_org
 from costloop.state import StateDB
@@ -129,6 +130,23 @@ class Workspace:
         return parse_allocation(
             text, str(path), self.org, self.config.list_("allocation.team_tag_keys")
         )
+
+    @property
+    def budgets_file(self) -> Path:
+        """The budgets file path (setting ``budgets.file``)."""
+        return self.root / self.config.str_("budgets.file")
+
+    @cached_property
+    def budgets(self) -> tuple[Budget, ...]:
+        """The budgets of ``budgets.yaml``; none when there is no file.
+
+        Raises:
+            InputError: the file is invalid (file, line and key named).
+        """
+        path = self.budgets_file
+        if not path.exists():
+            return ()
+        return parse_budgets(path.read_text(encoding="utf-8"), str(path))
 
     @property
     def reports_dir(self) -> Path:

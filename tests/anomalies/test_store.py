@@ -90,6 +90,13 @@ def history(db: StateDB, anomaly_id: int) -> list[tuple[str, str | None, str | N
 # --- recording and de-duplication -----------------------------------------------------
 
 
+def test_same_scope_in_another_currency_is_another_event(db: StateDB, org: Org) -> None:
+    first = record(db, org, [spike()], now=T0)
+    euro = record(db, org, [spike(currency="EUR")], now=T0)
+    assert euro.new == 1 and euro.anomalies[0].id != first.anomalies[0].id
+    assert sorted(v.currency for v in list_anomalies(db)) == ["EUR", "USD"]
+
+
 def test_rerun_keeps_same_rows_and_ids(db: StateDB, org: Org) -> None:
     other = spike(scope={"ServiceName": "Amazon S3"}, start=date(2026, 3, 1), end=date(2026, 3, 1))
     first = record(db, org, [spike(), other], now=T0)

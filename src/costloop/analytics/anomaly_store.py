@@ -266,10 +266,13 @@ def _overlap(row: AnomalyRow, anomaly: Anomaly) -> int | None:
 
 
 def _match(candidates: Sequence[AnomalyRow], anomaly: Anomaly, claimed: set[int]) -> AnomalyRow:
-    """The stored event of this incident: open before closed, most overlap, oldest."""
+    """The stored event of this incident: open before closed, most overlap, oldest.
+
+    Scopes are monitored per currency, so an event only matches one of its currency.
+    """
     best: tuple[tuple[int, int, int], AnomalyRow] | None = None
     for row in candidates:
-        if row.id in claimed:
+        if row.id in claimed or row.currency != anomaly.currency:
             continue
         overlap = _overlap(row, anomaly)
         if overlap is None:

@@ -20,7 +20,7 @@ from costloop.cli.common import (
     print_json,
     table,
 )
-from costloop.core.budgets import BudgetStatus, budget_owners, parse_budgets
+from costloop.core.budgets import BudgetStatus, budget_owners
 from costloop.core.errors import InputError
 from costloop.core.money import format_money, quantize
 from costloop.core.org import Org
@@ -208,7 +208,7 @@ def budgets(
     """Budgets: spend to date, forecast, thresholds reached, status and run-out date."""
     day = _as_of(as_of)
     ws = open_workspace(workspace)
-    path = ws.root / ws.config.str_("budgets.file")
+    path = ws.budgets_file
     if not path.exists():
         message = f"No budgets file ({path}). Write one as described in {_DOCS}."
         if as_json:
@@ -217,7 +217,7 @@ def budgets(
         else:
             console.print(message, highlight=False)
         return
-    defined = parse_budgets(path.read_text(encoding="utf-8"), str(path))
+    defined = ws.budgets
     if not defined:
         statuses: list[BudgetStatus] = []
     else:

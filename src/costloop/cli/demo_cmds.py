@@ -81,6 +81,7 @@ def _summary(run: DemoRun, seconds: float) -> None:
                 ],
             )
         )
+    _inform(run)
     console.rule("[bold]Optimize")
     if run.discovery is not None:
         console.print(
@@ -142,6 +143,9 @@ def _summary(run: DemoRun, seconds: float) -> None:
         f"-w {ws.root}\n"
         f"              {exe} report unit-cost --metric orders --by product -w {ws.root}\n"
         f"              {exe} kpis -w {ws.root}\n"
+        f"              {exe} anomalies -w {ws.root}\n"
+        f"              {exe} forecast --scope team=checkout -w {ws.root}\n"
+        f"              {exe} budgets -w {ws.root}\n"
         f"              {exe} opportunities -w {ws.root}\n"
         f'              {exe} sql -w {ws.root} "SELECT ServiceName, sum(EffectiveCost) '
         f'FROM charges GROUP BY 1 ORDER BY 2 DESC LIMIT 10"',
@@ -151,6 +155,68 @@ def _summary(run: DemoRun, seconds: float) -> None:
     )
     console.print(f"Demo estate   {run.estate}  (FOCUS files, inventory, Terraform repo)")
     console.print(f"Done in {seconds:.0f} s.")
+
+
+def _inform(run: DemoRun) -> None:
+    """Anomalies found, the forecast and the budgets."""
+    console.rule("[bold]Anomalies, forecast, budgets")
+    detection, recorded = run.detection, run.anomalies
+    if detection is not None and recorded is not None:
+        console.print(
+            table(
+                f"Cost anomalies: {len(recorded.anomalies)} events from "
+                f"{detection.series_count:,} daily series ({recorded.new} new)",
+                ["#id", "scope", "window", "kind", "$impact", "owner"],
+                [
+                    [
+                        v.id,
+                        ", ".join(f"{k}={val}" for k, val in v.scope.items()) or "all",
+                        f"{v.start} … {v.end}",
+                        v.kind,
+                        format_money(v.impact, v.currency),
+                        v.owner_team,
+                    ]
+                    for v in recorded.anomalies
+                ],
+            )
+        )
+    section = run.report_data.forecast if run.report_data is not None else None
+    overall = section.overall if section is not None else None
+    if overall is not None:
+        ahead = [m for m in overall.monthly() if m.is_forecast]
+        score = overall.backtest.score(overall.model) if overall.backtest else None
+        if ahead:
+            m = ahead[0]
+            error = (
+                f"backtested monthly variance {score.variance * 100:.1f}% ({score.band})"
+                if score is not None and score.variance is not None
+                else "no backtest"
+            )
+            console.print(
+                f"Forecast {m.month}: [bold]{format_money(m.mean, overall.currency)}[/] "
+                f"(80%: {format_money(m.lo80, overall.currency)} – "
+                f"{format_money(m.hi80, overall.currency)}), model {overall.model}, {error}."
+            )
+    if run.budgets:
+        console.print(
+            table(
+                f"Budgets as of {run.budgets[0].as_of}",
+                ["budget", "period", "$amount", "$actual", "$forecast", "status"],
+                [
+                    [
+                        b.budget.name,
+                        str(b.period),
+                        format_money(b.budget.amount, b.budget.currency),
+                        format_money(b.actual, b.budget.currency),
+                        ""
+                        if b.forecast is None
+                        else format_money(b.forecast.mean, b.budget.currency),
+                        b.status,
+                    ]
+                    for b in run.budgets
+                ],
+            )
+        )
 
 
 @demo_app.callback(invoke_without_command=True)

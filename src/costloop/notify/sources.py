@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from costloop.core.budgets import parse_budgets
 from costloop.notify.alert import (
     ALERTING_STATUSES,
     Alert,
@@ -50,17 +49,16 @@ def budget_alerts(ws: Workspace) -> list[Alert]:
     Raises:
         InputError: the budgets file is invalid, or there are no allocated charges.
     """
-    path = ws.root / ws.config.str_("budgets.file")
-    if not path.exists():
+    budgets = ws.budgets
+    if not budgets:
         return []
     # Imported here: evaluation loads the forecasting libraries (about a second).
     from costloop.analytics.budgets import evaluate
 
-    budgets = parse_budgets(path.read_text(encoding="utf-8"), str(path))
-    if not budgets:
-        return []
     with open_engine(ws.lake) as engine:
-        statuses = evaluate(engine, budgets)
+        statuses = evaluate(
+            engine, budgets, min_history_days=ws.config.int_("forecast.min_history_days")
+        )
     return alerts_from_budgets(statuses, org=ws.org, server_url=ws.config.str_("server.url"))
 
 

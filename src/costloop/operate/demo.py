@@ -4,7 +4,8 @@ Steps: generate the estate → create the workspace → ingest billing, inventor
 utilization and business metrics → allocate → discover → approve the top
 IaC-backed opportunities and open pull requests against the estate's Terraform
 repository → simulate the month after the change → ingest and allocate it →
-verify realized savings → write the HTML report.
+verify realized savings → detect cost anomalies and record them as events →
+check the budgets → write the HTML report (with the forecast).
 """
 
 from __future__ import annotations
@@ -17,7 +18,12 @@ from decimal import Decimal
 from pathlib import Path
 
 from costloop.allocation import AllocationResult, allocate
+from costloop.analytics.anomalies import Detection, detect
+from costloop.analytics.anomaly_store import record
+from costloop.analytics.anomaly_view import RecordResult
+from costloop.analytics.budgets import evaluate
 from costloop.connectors.files import discover as discover_files
+from costloop.core.budgets import BudgetStatus
 from costloop.core.errors import ConfigError
 from costloop.core.findings import ChangeAction
 from costloop.demo import AppliedChange, generate_estate, simulate_next_month
@@ -28,7 +34,7 @@ from costloop.operate.loop import DiscoverResult, discover, verify
 from costloop.opportunities.model import OpportunityView
 from costloop.opportunities.store import list_opportunities, transition
 from costloop.opportunities.workflow import Status
-from costloop.report.html import write_report
+from costloop.report.html import ReportData, collect, write_report
 from costloop.warehouse.datasets_load import load_dataset
 from costloop.warehouse.engine import open_engine
 from costloop.warehouse.ingest import IngestResult, ingest_focus
@@ -52,6 +58,10 @@ class DemoRun:
     discovery: DiscoverResult | None = None
     pull_requests: list[PullRequestOutcome] = field(default_factory=list)
     verifications: list[VerifyOutcome] = field(default_factory=list)
+    detection: Detection | None = None
+    anomalies: RecordResult | None = None
+    budgets: list[BudgetStatus] = field(default_factory=list)
+    report_data: ReportData | None = None
     report: Path | None = None
 
 
@@ -152,8 +162,20 @@ def run_demo(
     step("Verifying realized savings")
     run.verifications = verify(ws, now=next_month.end)
 
+    step("Detecting cost anomalies")
+    with open_engine(ws.lake) as engine:
+        run.detection = detect(ws, engine)
+    run.anomalies = record(ws.state, ws.org, run.detection.anomalies, actor=ACTOR)
+
+    step("Forecasting and checking the budgets")
+    with open_engine(ws.lake) as engine:
+        run.budgets = evaluate(
+            engine, ws.budgets, min_history_days=ws.config.int_("forecast.min_history_days")
+        )
+    run.report_data = collect(ws)
+
     step("Writing the HTML report")
-    run.report = write_report(ws)
+    run.report = write_report(ws, data=run.report_data)
     return run
 
 

@@ -226,9 +226,12 @@ def collect(ws: Workspace) -> ReportData:
     )
 
 
-def write_report(ws: Workspace, out: Path | None = None) -> Path:
-    """Render the report to ``out`` (default ``<report.dir>/costloop-report.html``)."""
-    data = collect(ws)
+def write_report(ws: Workspace, out: Path | None = None, data: ReportData | None = None) -> Path:
+    """Render the report to ``out`` (default ``<report.dir>/costloop-report.html``).
+
+    ``data`` is what ``collect(ws)`` returns, for callers that also show its figures.
+    """
+    data = data if data is not None else collect(ws)
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     env.filters["money"] = lambda v: "" if v is None else format_money(Decimal(v))
     template = env.from_string(

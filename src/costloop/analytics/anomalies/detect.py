@@ -54,12 +54,10 @@ class Thresholds:
     @classmethod
     def from_config(cls, config: Config) -> Thresholds:
         """The thresholds of a workspace configuration."""
-        z = config.value("anomalies.z_threshold")
-        assert isinstance(z, int | float) and not isinstance(z, bool)
         return cls(
             min_impact=config.decimal("anomalies.min_impact"),
             min_impact_pct=config.decimal("anomalies.min_impact_pct"),
-            z_threshold=float(z),
+            z_threshold=config.float_("anomalies.z_threshold"),
             baseline_weeks=config.int_("anomalies.baseline_weeks"),
         )
 
