@@ -142,7 +142,7 @@ def test_a_budget_below_every_threshold_does_not_alert() -> None:
 def test_a_digest_names_the_count_and_the_total_and_slack_caps_the_blocks() -> None:
     statuses = [_status((_hit(50, "actual"),))] * 45
     alerts = alerts_from_budgets(statuses)
-    assert subject_line(alerts[:2]) == "[costloop] 2 cost alerts, $14,760.50 in total"
+    assert subject_line(alerts[:2]) == "[costloop] 2 cost alerts: 2 budget thresholds"
     payload = slack_payload(alerts)
     assert payload["blocks"][0]["type"] == "header"
     assert len(payload["blocks"]) == 1 + 24 + 23 + 1 <= 50  # header, alerts, dividers, more

@@ -91,7 +91,7 @@ routes:
     ((rcpt, raw),) = smtp_tls.messages  # a digest: one message for both alerts
     assert rcpt == ["finops@shop.example"]
     msg = _parse(raw)
-    assert msg["Subject"] == "[costloop] 2 cost alerts, $570.00 in total"
+    assert msg["Subject"] == "[costloop] 2 cost alerts: 2 anomalies, $570.00 above expected"
     text, _ = _bodies(msg)
     assert text.index("$420.00") < text.index("$150.00")
 

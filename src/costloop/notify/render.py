@@ -55,7 +55,19 @@ def subject_line(alerts: Sequence[Alert]) -> str:
         a = alerts[0]
         amount = "" if a.subject == "test" else f": {a.amount_text}"
         return f"[costloop] {a.title}{amount}"
-    return f"[costloop] {len(alerts)} cost alerts, {_totals(alerts)} in total"
+    # Anomaly impacts add up; budget amounts (spend to date) do not add to them.
+    anomalies = [a for a in alerts if a.subject == "anomaly"]
+    budgets = [a for a in alerts if a.subject == "budget"]
+    parts = []
+    if anomalies:
+        noun = "anomaly" if len(anomalies) == 1 else "anomalies"
+        parts.append(f"{len(anomalies)} {noun}, {_totals(anomalies)} above expected")
+    if budgets:
+        parts.append(f"{len(budgets)} budget threshold{'' if len(budgets) == 1 else 's'}")
+    others = len(alerts) - len(anomalies) - len(budgets)
+    if others:
+        parts.append(f"{others} other")
+    return f"[costloop] {len(alerts)} cost alerts: " + "; ".join(parts)
 
 
 def _facts(a: Alert) -> list[tuple[str, str]]:
