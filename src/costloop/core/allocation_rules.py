@@ -29,15 +29,12 @@ Parsing is pure: the caller passes the file text (the workspace reads it).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
-import yaml
-
-from costloop.core.errors import InputError
 from costloop.core.org import Org
+from costloop.core.yamlnodes import Node, Reader, load_nodes
 
 __all__ = [
     "METHODS",
@@ -197,98 +194,14 @@ class AllocationConfig:
         return [r for r in self.rules if r.dimension == dimension and r.kind == kind]
 
 
-# --- YAML with line numbers -------------------------------------------------------
+class _Ctx(Reader):
+    """The allocation file's conventions: strings are kept as written, lists may be empty."""
 
+    text_trimmed = False
+    texts_nonempty = False
 
-class _Node:
-    """A parsed YAML value with its line (1-based): the line of its key for a block
-    mapping or list under a key, where a user looks for it. ``raw`` keeps the text of
-    a plain scalar (``012345670123`` is an account id, not YAML 1.1 octal)."""
-
-    __slots__ = ("line", "raw", "value")
-
-    def __init__(self, value: Any, line: int, raw: str | None = None) -> None:
-        self.value = value
-        self.line = line
-        self.raw = raw
-
-
-def _load(text: str, source: str) -> _Node | None:
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError(
-            f"invalid YAML: {getattr(exc, 'problem', None) or exc}",
-            file=source,
-            row=None if mark is None else mark.line + 1,
-        ) from None
-    if root is None:
-        return None
-    return _convert(root, yaml.SafeLoader(""), source)
-
-
-def _convert(
-    node: yaml.Node, loader: yaml.SafeLoader, source: str, line: int | None = None
-) -> _Node:
-    at = node.start_mark.line + 1 if line is None else line
-    if isinstance(node, yaml.MappingNode):
-        out: dict[str, _Node] = {}
-        for k, v in node.value:
-            key = str(loader.construct_object(k))
-            key_line = k.start_mark.line + 1
-            if key in out:
-                raise InputError(
-                    f"{key}: duplicate key (first on line {out[key].line})",
-                    file=source,
-                    row=key_line,
-                )
-            block = isinstance(v, yaml.MappingNode | yaml.SequenceNode) and not v.flow_style
-            out[key] = _convert(v, loader, source, key_line if block else None)
-        return _Node(out, at)
-    if isinstance(node, yaml.SequenceNode):
-        return _Node([_convert(v, loader, source) for v in node.value], at)
-    raw = node.value if isinstance(node, yaml.ScalarNode) and not node.style else None
-    return _Node(loader.construct_object(node), at, raw)
-
-
-class _Ctx:
-    def __init__(self, source: str) -> None:
-        self.source = source
-
-    def fail(self, node: _Node, path: str, message: str) -> InputError:
-        return InputError(f"{path}: {message}", file=self.source, row=node.line)
-
-    def mapping(self, node: _Node, path: str, allowed: Iterable[str]) -> dict[str, _Node]:
-        if not isinstance(node.value, dict):
-            raise self.fail(node, path, "expected a mapping")
-        unknown = sorted(set(node.value) - set(allowed))
-        if unknown:
-            raise self.fail(
-                node.value[unknown[0]],
-                f"{path}.{unknown[0]}",
-                f"unknown key (allowed: {', '.join(sorted(allowed))})",
-            )
-        return dict(node.value)
-
-    def text(self, node: _Node, path: str) -> str:
-        if isinstance(node.value, bool) or not isinstance(node.value, str | int):
-            raise self.fail(node, path, f"expected a string, got {node.value!r}")
-        if isinstance(node.value, int) and node.raw is not None:
-            return node.raw  # as written: leading zeros, underscores kept
-        return str(node.value)
-
-    def texts(self, node: _Node, path: str) -> tuple[str, ...]:
-        if isinstance(node.value, list):
-            return tuple(self.text(v, f"{path}[{i}]") for i, v in enumerate(node.value))
-        return (self.text(node, path),)
-
-    def flag(self, node: _Node, path: str) -> bool:
-        if not isinstance(node.value, bool):
-            raise self.fail(node, path, "expected true or false")
-        return node.value
-
-    def regex(self, node: _Node, path: str) -> str:
+    def regex(self, node: Node, path: str) -> str:
+        """A regular expression both Python and RE2 (DuckDB, Spark) accept."""
         pattern = self.text(node, path)
         try:
             re.compile(pattern)
@@ -305,7 +218,7 @@ class _Ctx:
         return pattern
 
 
-def _dimension(ctx: _Ctx, name: str, node: _Node, org: Org, team_keys: list[str]) -> Dimension:
+def _dimension(ctx: _Ctx, name: str, node: Node, org: Org, team_keys: list[str]) -> Dimension:
     path = f"dimensions.{name}"
     if not _NAME.match(name) or name in _RESERVED or name.endswith("_source"):
         raise ctx.fail(
@@ -353,7 +266,7 @@ def _dimension(ctx: _Ctx, name: str, node: _Node, org: Org, team_keys: list[str]
     )
 
 
-def _check_value(ctx: _Ctx, dim: Dimension, value: str, node: _Node, path: str) -> str:
+def _check_value(ctx: _Ctx, dim: Dimension, value: str, node: Node, path: str) -> str:
     if value == UNALLOCATED:
         raise ctx.fail(node, path, f"{UNALLOCATED!r} cannot be assigned")
     if dim.values and value not in dim.values:
@@ -363,7 +276,7 @@ def _check_value(ctx: _Ctx, dim: Dimension, value: str, node: _Node, path: str) 
     return value
 
 
-def _rule(ctx: _Ctx, i: int, node: _Node, dims: Mapping[str, Dimension]) -> Rule:
+def _rule(ctx: _Ctx, i: int, node: Node, dims: Mapping[str, Dimension]) -> Rule:
     path = f"rules[{i}]"
     body = ctx.mapping(
         node, path, ("dimension", "value", "account", "resource_name", "resource_id", "inherit")
@@ -414,7 +327,7 @@ def _rule(ctx: _Ctx, i: int, node: _Node, dims: Mapping[str, Dimension]) -> Rule
     )
 
 
-def _match(ctx: _Ctx, node: _Node, path: str) -> PoolMatch:
+def _match(ctx: _Ctx, node: Node, path: str) -> PoolMatch:
     body = ctx.mapping(
         node,
         path,
@@ -443,7 +356,7 @@ def _match(ctx: _Ctx, node: _Node, path: str) -> PoolMatch:
     )
 
 
-def _metric(ctx: _Ctx, node: _Node, path: str, dim: Dimension) -> MetricSource:
+def _metric(ctx: _Ctx, node: Node, path: str, dim: Dimension) -> MetricSource:
     body = ctx.mapping(node, path, ("kubernetes", "business"))
     if len(body) != 1:
         raise ctx.fail(node, path, "give exactly one of kubernetes, business")
@@ -470,7 +383,7 @@ def _metric(ctx: _Ctx, node: _Node, path: str, dim: Dimension) -> MetricSource:
     )
 
 
-def _pool(ctx: _Ctx, i: int, node: _Node, dims: Mapping[str, Dimension], seen: set[str]) -> Pool:
+def _pool(ctx: _Ctx, i: int, node: Node, dims: Mapping[str, Dimension], seen: set[str]) -> Pool:
     path = f"pools[{i}]"
     body = ctx.mapping(
         node, path, ("name", "dimension", "match", "method", "targets", "shares", "metric")
@@ -551,7 +464,7 @@ def parse_allocation(
         InputError: the file is invalid (file, line and key named).
     """
     ctx = _Ctx(source)
-    root = None if text is None else _load(text, source)
+    root = None if text is None else load_nodes(text, source)
     body = {} if root is None else ctx.mapping(root, "allocation", ("dimensions", "rules", "pools"))
     dims: dict[str, Dimension] = {}
     if "dimensions" in body:
@@ -559,7 +472,7 @@ def parse_allocation(
         for name, node in ctx.mapping(table, "dimensions", table.value).items():
             dims[name] = _dimension(ctx, name, node, org, team_keys)
     if "team" not in dims:
-        dims = {"team": _dimension(ctx, "team", _Node(None, 0), org, team_keys), **dims}
+        dims = {"team": _dimension(ctx, "team", Node(None, 0), org, team_keys), **dims}
     rules: list[Rule] = []
     if "rules" in body:
         if not isinstance(body["rules"].value, list):

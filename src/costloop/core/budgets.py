@@ -24,13 +24,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from decimal import Decimal
 
-import yaml
-
-from costloop.core.errors import InputError
 from costloop.core.org import Org
+from costloop.core.yamlnodes import Node, Reader, load_nodes
 
 __all__ = [
     "BUDGET_STATUSES",
@@ -188,100 +185,17 @@ def budget_owners(budget: Budget, org: Org) -> tuple[str, ...]:
     return ()
 
 
-class _Node:
-    """A YAML value with the line a user looks at for it (1-based) and its plain text."""
+class _Reader(Reader):
+    """The budgets file's conventions: numbers are text too, keys are listed as given."""
 
-    __slots__ = ("line", "raw", "value")
+    text_types = (str, int, float)
+    text_expected = "expected text"
+    text_empty = "must not be empty"
+    texts_nonempty = False
+    keys_as_written = True
 
-    def __init__(self, value: Any, line: int, raw: str | None = None) -> None:
-        self.value = value
-        self.line = line
-        self.raw = raw
-
-
-def _load(text: str, source: str) -> _Node | None:
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError(
-            f"invalid YAML: {getattr(exc, 'problem', None) or exc}",
-            file=source,
-            row=None if mark is None else mark.line + 1,
-        ) from None
-    return None if root is None else _convert(root, yaml.SafeLoader(""), source)
-
-
-def _convert(node: yaml.Node, loader: yaml.SafeLoader, source: str) -> _Node:
-    at = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        out: dict[str, _Node] = {}
-        for k, v in node.value:
-            key = str(loader.construct_object(k))
-            if key in out:
-                raise InputError(
-                    f"{key}: duplicate key (first on line {out[key].line})",
-                    file=source,
-                    row=k.start_mark.line + 1,
-                )
-            child = _convert(v, loader, source)
-            if isinstance(v, yaml.MappingNode | yaml.SequenceNode) and not v.flow_style:
-                child.line = k.start_mark.line + 1  # a block value: point at its key
-            out[key] = child
-        return _Node(out, at)
-    if isinstance(node, yaml.SequenceNode):
-        return _Node([_convert(v, loader, source) for v in node.value], at)
-    raw = node.value if isinstance(node, yaml.ScalarNode) and not node.style else None
-    return _Node(loader.construct_object(node), at, raw)
-
-
-class _Reader:
-    def __init__(self, source: str) -> None:
-        self.source = source
-
-    def fail(self, node: _Node, path: str, message: str) -> InputError:
-        return InputError(f"{path}: {message}", file=self.source, row=node.line)
-
-    def mapping(self, node: _Node, path: str, allowed: tuple[str, ...] | None) -> dict[str, _Node]:
-        if not isinstance(node.value, dict):
-            raise self.fail(node, path, "expected a mapping")
-        if allowed is not None:
-            for key, value in node.value.items():
-                if key not in allowed:
-                    raise self.fail(
-                        value, f"{path}.{key}", f"unknown key (allowed: {', '.join(allowed)})"
-                    )
-        return dict(node.value)
-
-    def text(self, node: _Node, path: str) -> str:
-        value = node.value
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
-            raise self.fail(node, path, f"expected text, got {value!r}")
-        text = node.raw if node.raw is not None and not isinstance(value, str) else str(value)
-        if not text.strip():
-            raise self.fail(node, path, "must not be empty")
-        return text.strip()
-
-    def texts(self, node: _Node, path: str) -> tuple[str, ...]:
-        if isinstance(node.value, list):
-            return tuple(self.text(v, f"{path}[{i}]") for i, v in enumerate(node.value))
-        return (self.text(node, path),)
-
-    def number(self, node: _Node, path: str, what: str) -> Decimal:
-        value = node.value
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
-            raise self.fail(node, path, f"expected {what}, got {value!r}")
-        # Plain YAML numbers are read from their text, so 9000.10 stays exactly 9000.10.
-        text = node.raw if node.raw is not None and not isinstance(value, str) else str(value)
-        try:
-            number = Decimal(text.strip())
-        except InvalidOperation:
-            raise self.fail(node, path, f"expected {what}, got {value!r}") from None
-        if not number.is_finite() or number <= 0:
-            raise self.fail(node, path, f"{what} must be greater than zero, got {text.strip()}")
-        return number
-
-    def month(self, node: _Node, path: str) -> date:
+    def month(self, node: Node, path: str) -> date:
+        """A first day of a month, written ``YYYY-MM`` (or a YAML date on the 1st)."""
         value = node.value
         if isinstance(value, date):
             if value.day != 1:
@@ -293,14 +207,14 @@ class _Reader:
         return date(int(match.group(1)), int(match.group(2)), 1)
 
 
-def _thresholds(r: _Reader, node: _Node, path: str) -> tuple[Decimal, ...]:
+def _thresholds(r: _Reader, node: Node, path: str) -> tuple[Decimal, ...]:
     items = node.value if isinstance(node.value, list) else [node]
     if not items:
         raise r.fail(node, path, "give at least one threshold (percent of the amount)")
     out: list[Decimal] = []
     for i, item in enumerate(items):
         where = f"{path}[{i}]" if isinstance(node.value, list) else path
-        pct = r.number(item, where, "a percentage")
+        pct = r.positive(item, where, "a percentage")
         if pct > _MAX_THRESHOLD:
             raise r.fail(item, where, f"a threshold is at most {_MAX_THRESHOLD}%, got {pct}")
         if pct in out:
@@ -309,7 +223,7 @@ def _thresholds(r: _Reader, node: _Node, path: str) -> tuple[Decimal, ...]:
     return tuple(sorted(out))
 
 
-def _scope(r: _Reader, node: _Node, path: str) -> dict[str, str]:
+def _scope(r: _Reader, node: Node, path: str) -> dict[str, str]:
     if node.value is None:
         return {}
     scope: dict[str, str] = {}
@@ -320,7 +234,7 @@ def _scope(r: _Reader, node: _Node, path: str) -> dict[str, str]:
     return scope
 
 
-def _budget(r: _Reader, i: int, node: _Node, seen: dict[str, int]) -> Budget:
+def _budget(r: _Reader, i: int, node: Node, seen: dict[str, int]) -> Budget:
     path = f"budgets[{i}]"
     body = r.mapping(node, path, _KEYS)
     for key in ("name", "amount"):
@@ -352,7 +266,7 @@ def _budget(r: _Reader, i: int, node: _Node, seen: dict[str, int]) -> Budget:
         )
     return Budget(
         name=name,
-        amount=r.number(body["amount"], path + ".amount", "an amount"),
+        amount=r.positive(body["amount"], path + ".amount", "an amount"),
         scope=_scope(r, body["scope"], path + ".scope") if "scope" in body else {},
         period=period,
         currency=currency,
@@ -374,7 +288,7 @@ def parse_budgets(text: str, source: str = "budgets.yaml") -> tuple[Budget, ...]
         InputError: the file is invalid (file, line and key path named).
     """
     r = _Reader(source)
-    root = _load(text, source)
+    root = load_nodes(text, source)
     if root is None:
         return ()
     body = r.mapping(root, "budgets file", ("budgets",))

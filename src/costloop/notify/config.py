@@ -50,7 +50,7 @@ from urllib.parse import urlsplit
 
 from costloop.core.errors import ConfigError
 from costloop.core.org import Org
-from costloop.notify.yamlnodes import Node, Reader, load_nodes
+from costloop.core.yamlnodes import Node, Reader, load_nodes
 
 __all__ = [
     "CHANNEL_TYPES",
