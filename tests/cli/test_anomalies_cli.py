@@ -201,7 +201,7 @@ def test_show(cli_main: Cli, ws: Workspace) -> None:
         (["resolve", "99", "--note", "x"], "no anomaly with id 99"),
         (["reopen", "2"], "anomaly 2 is new, not closed: nothing to reopen"),
         (["comment", "2", "--note", " "], "a comment needs a note"),
-        (["--no-detect", "--since", "March"], "--since: expected a date YYYY-MM-DD, got 'March'"),
+        (["--no-detect", "--since", "March"], "--since expects a date as YYYY-MM-DD, got 'March'"),
         (["--no-detect", "--status", "done"], "unknown anomaly status 'done'"),
     ],
 )

@@ -66,7 +66,7 @@ def test_table_names_the_fallback(cli_main: Cli, estate: Path) -> None:
         (["--horizon", "3y"], "--horizon: expected months like 3m or days like 90d"),
         (["--horizon", "0m"], "--horizon: '0m' is out of range"),
         (["--grain", "week"], "--grain: expected month or day"),
-        (["--as-of", "yesterday"], "--as-of: expected a date YYYY-MM-DD"),
+        (["--as-of", "yesterday"], "--as-of expects a date as YYYY-MM-DD"),
         (["--scope", "team=blip"], "only 5 days of history for team=blip"),
         (["--scope", "team=euro"], "several currencies (EUR, USD)"),
     ],

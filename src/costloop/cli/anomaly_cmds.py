@@ -35,10 +35,10 @@ from costloop.cli.common import (
     err_console,
     file_progress,
     open_workspace,
+    parse_day,
     print_json,
     table,
 )
-from costloop.core.errors import InputError
 from costloop.core.money import format_money
 from costloop.warehouse.engine import open_engine
 from costloop.workspace import Workspace
@@ -67,15 +67,6 @@ _SPARKS = "▁▂▃▄▅▆▇█"
 def _actor(by: str | None) -> str:
     name = (by or os.environ.get("COSTLOOP_USER") or "").strip()
     return name or getpass.getuser()
-
-
-def _parse_day(text: str | None, option: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise InputError(f"{option}: expected a date YYYY-MM-DD, got {text!r}") from None
 
 
 def _scope_text(view: AnomalyView, sep: str = ", ") -> str:
@@ -191,7 +182,7 @@ def anomalies(
     """Detect cost anomalies, record them as events (no duplicates), and list the events."""
     if ctx.invoked_subcommand is not None:
         return
-    since_day = _parse_day(since, "--since")
+    since_day = parse_day(since, "--since")
     statuses = None if status is None else parse_statuses(status)
     ws = open_workspace(workspace)
     if not no_detect:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,11 +16,11 @@ from costloop.cli.common import (
     decimal_text,
     err_console,
     open_workspace,
+    parse_day,
     print_json,
     table,
 )
 from costloop.core.budgets import BudgetStatus, budget_owners
-from costloop.core.errors import InputError
 from costloop.core.money import format_money, quantize
 from costloop.core.org import Org
 from costloop.warehouse.engine import open_engine
@@ -30,17 +29,6 @@ __all__ = ["register"]
 
 _STYLE = {"ok": "green", "at-risk": "yellow", "breached": "bold red"}
 _DOCS = "docs/budgets.md"
-
-
-def _as_of(text: str | None) -> date | None:
-    if text is None:
-        return None
-    try:
-        if len(text) != 10:
-            raise ValueError
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"--as-of expects a date as YYYY-MM-DD, got {text!r}") from None
 
 
 def _pct(value: Decimal | None) -> str:
@@ -206,7 +194,7 @@ def budgets(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Budgets: spend to date, forecast, thresholds reached, status and run-out date."""
-    day = _as_of(as_of)
+    day = parse_day(as_of, "--as-of")
     ws = open_workspace(workspace)
     path = ws.budgets_file
     if not path.exists():

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from costloop.core.errors import InputError
 from costloop.workspace import Workspace, default_workspace_dir
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "file_progress",
     "jsonable",
     "open_workspace",
+    "parse_day",
     "print_json",
     "table",
 ]
@@ -73,6 +75,23 @@ def decimal_text(value: Decimal) -> str:
         return text + ".00"
     whole, frac = text.split(".")
     return f"{whole}.{frac.ljust(2, '0')}"
+
+
+def parse_day(text: str | None, option: str) -> date | None:
+    """A ``YYYY-MM-DD`` option value as a date (None when not given).
+
+    Raises:
+        InputError: anything else, naming the option.
+    """
+    if text is None:
+        return None
+    value = text.strip()
+    try:
+        if len(value) != 10:
+            raise ValueError(value)
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"{option} expects a date as YYYY-MM-DD, got {text!r}") from None
 
 
 def percent(ratio: Decimal | None) -> str:

@@ -21,6 +21,7 @@ from costloop.cli.common import (
     console,
     err_console,
     open_workspace,
+    parse_day,
     percent,
     print_json,
     ratio_text,
@@ -286,12 +287,7 @@ def forecast(
     span = parse_horizon(horizon)
     if grain not in ("month", "day"):
         raise InputError(f"--grain: expected month or day, got {grain!r}")
-    day = None
-    if as_of is not None:
-        try:
-            day = date.fromisoformat(as_of)
-        except ValueError:
-            raise InputError(f"--as-of: expected a date YYYY-MM-DD, got {as_of!r}") from None
+    day = parse_day(as_of, "--as-of")
     ws = open_workspace(workspace)
     # Enough days for any month count; the display stops at the horizon's end.
     days = span.count if span.unit == "d" else 31 * (span.count + 1)

@@ -26,6 +26,7 @@ from costloop.cli.common import (
     decimal_text,
     jsonable,
     open_workspace,
+    parse_day,
     print_json,
     table,
 )
@@ -132,17 +133,6 @@ class OutputFormat(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
-
-
-def _parse_day(text: str | None, option: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        if len(text) != 10:
-            raise ValueError
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"{option} expects a date as YYYY-MM-DD, got {text!r}") from None
 
 
 def _parse_scope(items: list[str]) -> dict[str, list[str]]:
@@ -333,8 +323,8 @@ def report_unit_cost(
     healthy means cost grows slower than volume. Periods not fully covered by both
     cost and metric data are marked partial.
     """
-    start = _parse_day(from_, "--from")
-    end = _parse_day(to, "--to")
+    start = parse_day(from_, "--from")
+    end = parse_day(to, "--to")
     ws = open_workspace(workspace)
     with open_engine(ws.lake) as engine:
         report = unit_cost(
