@@ -1,0 +1,1 @@
+"""The web app and REST API (`costloop serve`): FastAPI over the same services as the CLI."""
