@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck layers unit conformance bench bench-allocate bench-anomalies bench-forecast lock clean
+.PHONY: demo test browser lint typecheck layers unit conformance bench bench-allocate bench-anomalies bench-forecast lock clean
 
 $(STAMP): pyproject.toml requirements/lock.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,7 +29,11 @@ typecheck: $(STAMP)
 layers: $(STAMP)
 	$(BIN)/lint-imports
 
-unit: $(STAMP)
+## Debian's Chromium for the web app's browser tests (Playwright drives /usr/bin/chromium).
+browser:
+	sh scripts/setup-browser.sh
+
+unit: $(STAMP) browser
 	$(BIN)/pytest -n 2 --dist loadfile -q -m 'not conformance'
 
 ## FOCUS 1.2 conformance of `costloop export focus`, checked by focus-validator 2.2.1

@@ -14,7 +14,15 @@ from costloop.core.errors import ConfigError
 from costloop.state import OpportunityEventRow, OpportunityRow, StateDB, sqlite_url
 
 T0 = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
-TABLES = {"opportunities", "opportunity_events", "executions", "verifications"}
+TABLES = {
+    "opportunities",
+    "opportunity_events",
+    "executions",
+    "verifications",
+    "users",
+    "api_tokens",
+    "web_sessions",
+}
 
 
 def _row(fingerprint: str, savings: Decimal, **overrides: object) -> OpportunityRow:
@@ -64,7 +72,7 @@ def test_migrate_is_idempotent_and_keeps_data(state_url: str) -> None:
     with db.session() as s:
         s.add(_row("a", Decimal("1")))
     db.migrate()
-    assert db.current_revision() == db.head_revision() == "0002"
+    assert db.current_revision() == db.head_revision() == "0003"
     assert set(inspect(db.engine).get_table_names()) >= TABLES
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(OpportunityRow)) == 1
@@ -77,7 +85,7 @@ def test_migrate_from_a_second_handle_on_the_same_file(tmp_path: Path) -> None:
     StateDB(url).migrate()
     again = StateDB(url)
     again.migrate()
-    assert again.current_revision() == "0002"
+    assert again.current_revision() == "0003"
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,7 @@ from costloop.cli import (
     metrics_cmds,
     report_cmds,
     sources_cmds,
+    web_cmds,
     workspace_cmds,
 )
 from costloop.cli.common import err_console
@@ -51,6 +52,7 @@ anomaly_cmds.register(app)
 forecast_cmds.register(app)
 budget_cmds.register(app)
 alert_cmds.register(app)
+web_cmds.register(app)
 
 
 def main() -> None:

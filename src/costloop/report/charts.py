@@ -1,4 +1,4 @@
-"""Inline SVG charts (no JavaScript, no CDN): stacked bars, horizontal bars, intervals."""
+"""Inline SVG charts (no JavaScript, no CDN): stacked bars, horizontal bars, lines, bands."""
 
 from __future__ import annotations
 
@@ -9,7 +9,14 @@ from html import escape
 
 from costloop.core.money import format_money
 
-__all__ = ["PALETTE", "hbar_chart", "interval_chart", "stacked_bar_chart"]
+__all__ = [
+    "PALETTE",
+    "band_chart",
+    "hbar_chart",
+    "interval_chart",
+    "line_chart",
+    "stacked_bar_chart",
+]
 
 PALETTE = (
     "#2563eb",
@@ -226,6 +233,174 @@ def interval_chart(
         ("#93c5fd", "80% interval"),
         ("#bfdbfe", "95% interval"),
     )
+    for j, (colour, name) in enumerate(legend):
+        ly = top + 14 * j
+        parts.append(
+            f'<rect x="{width - right + 12}" y="{ly}" width="10" height="10" fill="{colour}"/>'
+            f'<text x="{width - right + 28}" y="{ly + 9}" class="legend">{name}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _axis(values: Sequence[Decimal]) -> tuple[Decimal, Decimal, Decimal]:
+    """(floor, step, span) of a value axis with four or so gridlines starting at or below 0."""
+    floor = min(min(values, default=Decimal(0)), Decimal(0))
+    top = max(values, default=Decimal(0))
+    step = _nice_step((top - floor) / 4)
+    floor = (floor / step).to_integral_value(rounding=ROUND_FLOOR) * step
+    steps = ((top - floor) / step).to_integral_value(ROUND_CEILING)
+    return floor, step, step * max(steps, Decimal(1))
+
+
+def _label_every(count: int, room: int) -> int:
+    """Show every n-th x label so that at most ``room`` labels are drawn."""
+    return max(1, -(-count // max(room, 1)))
+
+
+def line_chart(
+    labels: Sequence[str],
+    series: Mapping[str, Sequence[Decimal | None]],
+    *,
+    title: str,
+    unit: str = "USD",
+    width: int = 860,
+    height: int = 320,
+) -> str:
+    """One line per series over ``labels`` (missing values break the line).
+
+    ``unit`` is a currency code, or ``%`` for ratios given as percentages (0..100).
+    """
+    left, bottom, top, right = 64, 40, 30, 150
+    plot_w, plot_h = width - left - right, height - top - bottom
+    present = [v for values in series.values() for v in values if v is not None]
+    floor, step, span = _axis(present)
+    n = max(len(labels) - 1, 1)
+
+    def x(i: int) -> float:
+        return left + (i / n * plot_w if len(labels) > 1 else plot_w / 2)
+
+    def y(value: Decimal) -> float:
+        return top + plot_h - float((value - floor) / span) * plot_h
+
+    def shown(value: Decimal) -> str:
+        return f"{value:.0f}%" if unit == "%" else _money(value, unit)
+
+    def exact(value: Decimal) -> str:
+        return f"{value:.1f}%" if unit == "%" else format_money(value, unit)
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'role="img" aria-label="{escape(title)}" class="chart line-chart">',
+        f'<text x="{left}" y="18" class="chart-title">{escape(title)}</text>',
+    ]
+    for k in range(int(span / step) + 1):
+        value = floor + step * k
+        parts.append(
+            f'<line x1="{left}" x2="{left + plot_w}" y1="{y(value):.1f}" y2="{y(value):.1f}" '
+            f'class="grid"/><text x="{left - 6}" y="{y(value) + 4:.1f}" text-anchor="end" '
+            f'class="axis">{shown(value)}</text>'
+        )
+    every = _label_every(len(labels), plot_w // 70)
+    for i, label in enumerate(labels):
+        if i % every == 0:
+            parts.append(
+                f'<text x="{x(i):.1f}" y="{top + plot_h + 16}" text-anchor="middle" '
+                f'class="axis">{escape(label)}</text>'
+            )
+    for j, (name, values) in enumerate(series.items()):
+        colour = PALETTE[j % len(PALETTE)]
+        runs: list[list[str]] = [[]]
+        for i, point in enumerate(values):
+            if point is None:
+                runs.append([])
+                continue
+            runs[-1].append(f"{x(i):.1f},{y(point):.1f}")
+            parts.append(
+                f'<circle cx="{x(i):.1f}" cy="{y(point):.1f}" r="2.5" fill="{colour}">'
+                f"<title>{escape(name)} {escape(labels[i])}: {exact(point)}</title></circle>"
+            )
+        for run in runs:
+            if len(run) > 1:
+                parts.append(
+                    f'<polyline points="{" ".join(run)}" fill="none" stroke="{colour}" '
+                    'stroke-width="1.5"/>'
+                )
+        ly = top + 14 * j
+        parts.append(
+            f'<rect x="{width - right + 12}" y="{ly}" width="10" height="10" fill="{colour}"/>'
+            f'<text x="{width - right + 28}" y="{ly + 9}" class="legend">'
+            f"<title>{escape(name)}</title>{escape(_fit(name, 20))}</text>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def band_chart(
+    points: Sequence[tuple[date, Decimal, Decimal, Decimal, Decimal]],
+    *,
+    title: str,
+    currency: str = "USD",
+    width: int = 860,
+    height: int = 320,
+) -> str:
+    """Actual against expected per day, with the expected range as a band.
+
+    ``points`` rows are (day, actual, expected, lower, upper), oldest first.
+    """
+    left, bottom, top, right = 64, 40, 30, 150
+    plot_w, plot_h = width - left - right, height - top - bottom
+    floor, step, span = _axis([v for p in points for v in p[1:]])
+    n = max(len(points) - 1, 1)
+
+    def x(i: int) -> float:
+        return left + (i / n * plot_w if len(points) > 1 else plot_w / 2)
+
+    def y(value: Decimal) -> float:
+        return top + plot_h - float((value - floor) / span) * plot_h
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'role="img" aria-label="{escape(title)}" class="chart band-chart">',
+        f'<text x="{left}" y="18" class="chart-title">{escape(title)}</text>',
+    ]
+    for k in range(int(span / step) + 1):
+        value = floor + step * k
+        parts.append(
+            f'<line x1="{left}" x2="{left + plot_w}" y1="{y(value):.1f}" y2="{y(value):.1f}" '
+            f'class="grid"/><text x="{left - 6}" y="{y(value) + 4:.1f}" text-anchor="end" '
+            f'class="axis">{_money(value, currency)}</text>'
+        )
+    every = _label_every(len(points), plot_w // 70)
+    for i, p in enumerate(points):
+        if i % every == 0:
+            parts.append(
+                f'<text x="{x(i):.1f}" y="{top + plot_h + 16}" text-anchor="middle" '
+                f'class="axis">{p[0]:%m-%d}</text>'
+            )
+    if points:
+        upper = [f"{x(i):.1f},{y(p[4]):.1f}" for i, p in enumerate(points)]
+        lower = [f"{x(i):.1f},{y(p[3]):.1f}" for i, p in enumerate(points)]
+        parts.append(
+            f'<polygon points="{" ".join(upper + lower[::-1])}" fill="#bfdbfe" class="band"/>'
+        )
+        expected = " ".join(f"{x(i):.1f},{y(p[2]):.1f}" for i, p in enumerate(points))
+        parts.append(
+            f'<polyline points="{expected}" fill="none" stroke="{PALETTE[0]}" '
+            'stroke-width="1.5" stroke-dasharray="4 3" class="expected-line"/>'
+        )
+        actual = " ".join(f"{x(i):.1f},{y(p[1]):.1f}" for i, p in enumerate(points))
+        parts.append(
+            f'<polyline points="{actual}" fill="none" stroke="{PALETTE[3]}" '
+            'stroke-width="1.8" class="actual-line"/>'
+        )
+        for i, p in enumerate(points):
+            parts.append(
+                f'<circle cx="{x(i):.1f}" cy="{y(p[1]):.1f}" r="2.5" fill="{PALETTE[3]}">'
+                f"<title>{p[0]}: actual {escape(format_money(p[1], currency))}, expected "
+                f"{escape(format_money(p[2], currency))}</title></circle>"
+            )
+    legend = ((PALETTE[3], "actual"), (PALETTE[0], "expected"), ("#bfdbfe", "expected range"))
     for j, (colour, name) in enumerate(legend):
         ly = top + 14 * j
         parts.append(

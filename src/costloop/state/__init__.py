@@ -1,4 +1,4 @@
-"""State DB (SQLAlchemy + Alembic): opportunities, anomalies, alerts, audit logs, executions.
+"""State DB (SQLAlchemy + Alembic): opportunities, anomalies, alerts, audit logs, users.
 
 Only this package (and ``costloop.migrations``) defines the state schema; callers
 open it with ``StateDB(url)``, run ``migrate()`` once, and use ``session()``.
@@ -9,11 +9,14 @@ from costloop.state.models import (
     AlertDeliveryRow,
     AnomalyEventRow,
     AnomalyRow,
+    ApiTokenRow,
     Base,
     ExecutionRow,
     OpportunityEventRow,
     OpportunityRow,
+    UserRow,
     VerificationRow,
+    WebSessionRow,
 )
 from costloop.state.types import ExactDecimal, UTCDateTime
 
@@ -21,6 +24,7 @@ __all__ = [
     "AlertDeliveryRow",
     "AnomalyEventRow",
     "AnomalyRow",
+    "ApiTokenRow",
     "Base",
     "ExactDecimal",
     "ExecutionRow",
@@ -28,6 +32,8 @@ __all__ = [
     "OpportunityRow",
     "StateDB",
     "UTCDateTime",
+    "UserRow",
     "VerificationRow",
+    "WebSessionRow",
     "sqlite_url",
 ]
