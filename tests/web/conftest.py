@@ -11,9 +11,9 @@ private copy for tests that change state (acknowledge, approve, add users). Clie
 Users (``WEB_USERS``; all with password ``PASSWORD``): admin, approver, viewer,
 owner-checkout (owner of team checkout), owner-catalog (owner of team catalog).
 
-The demo workspace is ``$COSTLOOP_TEST_DEMO_WS`` or else the checkout's
-``demo-workspace`` folder, copied (never written); when that is not a workspace, one is
-built once per test run with ``costloop demo --workspace`` (about 40 s).
+The demo workspace is built once per test run with ``costloop demo --workspace`` (about
+40 s; shared by the xdist workers), or ``$COSTLOOP_TEST_DEMO_WS`` when set; tests only
+ever use copies of it.
 """
 
 from __future__ import annotations
@@ -45,7 +45,6 @@ WEB_USERS: dict[str, tuple[str, str | None]] = {
     "owner-checkout": ("owner", "checkout"),
     "owner-catalog": ("owner", "catalog"),
 }
-REPO = Path(__file__).resolve().parents[2]
 
 
 class WebClient(TestClient):
@@ -106,10 +105,11 @@ def copy_workspace(source: Path, target: Path, *, link: bool = True) -> Workspac
 
 
 def _demo_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # Built fresh by default: a developer's own ./demo-workspace may have been changed
+    # (events acknowledged, files edited). COSTLOOP_TEST_DEMO_WS names one to reuse.
     given = os.environ.get("COSTLOOP_TEST_DEMO_WS")
-    candidate = Path(given) if given else REPO / "demo-workspace"
-    if (candidate / ".costloop" / "lake.sqlite").is_file():
-        return candidate
+    if given and (Path(given) / ".costloop" / "lake.sqlite").is_file():
+        return Path(given)
     # Built once per test run: under xdist the workers share the run's base folder and
     # take turns on a lock, so only the first one builds.
     base = tmp_path_factory.getbasetemp()

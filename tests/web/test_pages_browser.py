@@ -32,6 +32,8 @@ from costloop.web.app import create_app
 from costloop.workspace import Workspace
 
 CHROMIUM = Path("/usr/bin/chromium")
+# Read at import: the cli_main fixture clears COSTLOOP_* variables during the test.
+SCREENSHOTS = os.environ.get("COSTLOOP_SCREENSHOTS")
 PASSWORD = "correct-horse-battery"  # the password of tests/web/conftest.py's users
 
 # `make test` installs Chromium first (scripts/setup-browser.sh): a missing browser is a
@@ -108,7 +110,7 @@ def _spike(team: str) -> Anomaly:
 
 
 def _shots(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("COSTLOOP_SCREENSHOTS") or tmp_path / "screenshots")
+    folder = Path(SCREENSHOTS) if SCREENSHOTS else tmp_path / "screenshots"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 

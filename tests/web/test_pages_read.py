@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from costloop.allocation.coverage import coverage_report, latest_coverage
+from costloop.analytics.anomaly_store import list_anomalies
 from costloop.analytics.budgets import evaluate
 from costloop.analytics.forecast import forecast_scope
 from costloop.analytics.showback import showback_by
@@ -199,7 +200,9 @@ def test_overview_month_to_date_and_opportunities(pages: dict[str, Any], web_ws:
     assert top, "the demo workspace has opportunities"
     for o in top:
         assert f'<a href="/opportunities/{o.id}">{o.id}</a>' in html
-    assert text_of(html, "open-anomalies") == "0"
+    open_anomalies = list_anomalies(web_ws.state, status=("new", "acknowledged"))
+    assert open_anomalies, "the demo run records its detected anomalies"
+    assert text_of(html, "open-anomalies") == str(len(open_anomalies))
 
 
 def test_explorer_total_and_csv(
