@@ -44,8 +44,18 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 def test_summary_says_where_to_look(demo: tuple[Path, str]) -> None:
     root, out = demo
-    for heading in ("Spend", "Optimize", "Feed back", "Where to look", "Allocation coverage"):
-        assert heading in out
+    for heading in (
+        "Spend",
+        "Anomalies, forecast, budgets",
+        "Cost anomalies:",
+        "Budgets as of",
+        "Optimize",
+        "Feed back",
+        "Where to look",
+        "Allocation coverage",
+    ):
+        assert heading in out, heading
+    assert f"serve -w {root}" in " ".join(out.split())
     report = root / "reports" / "costloop-report.html"
     assert str(report) in out
     html = report.read_text(encoding="utf-8")

@@ -135,6 +135,13 @@ def _summary(run: DemoRun, seconds: float) -> None:
     console.rule("[bold]Where to look")
     console.print(f"HTML report   {run.report}")
     exe = "costloop" if shutil.which("costloop") else os.path.relpath(sys.argv[0])
+    console.print(
+        f"Web app       {exe} serve -w {ws.root}   then http://127.0.0.1:8000 "
+        "(first start creates user admin; set COSTLOOP_ADMIN_PASSWORD to choose its password)",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
     console.print(f"Workspace     {ws.root}")
     console.print(
         f"Try           {exe} report showback --by team,env -w {ws.root}\n"
