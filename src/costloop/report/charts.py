@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from html import escape
@@ -258,6 +258,44 @@ def _label_every(count: int, room: int) -> int:
     return max(1, -(-count // max(room, 1)))
 
 
+def _frame(
+    css: str,
+    title: str,
+    size: tuple[int, int, int, int, int, int],
+    ticks: tuple[Decimal, Decimal, Decimal],
+    y: Callable[[Decimal], float],
+    shown: Callable[[Decimal], str],
+    x_labels: Sequence[tuple[float, str]],
+) -> list[str]:
+    """The opening of a line-style chart: title, horizontal grid with values, x labels.
+
+    ``size`` is (width, height, left, top, plot width, plot height); ``ticks`` is
+    (floor, step, span) from ``_axis``; ``x_labels`` are (x, text) of every point.
+    """
+    width, height, left, top, plot_w, plot_h = size
+    floor, step, span = ticks
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'role="img" aria-label="{escape(title)}" class="chart {css}">',
+        f'<text x="{left}" y="18" class="chart-title">{escape(title)}</text>',
+    ]
+    for k in range(int(span / step) + 1):
+        value = floor + step * k
+        parts.append(
+            f'<line x1="{left}" x2="{left + plot_w}" y1="{y(value):.1f}" y2="{y(value):.1f}" '
+            f'class="grid"/><text x="{left - 6}" y="{y(value) + 4:.1f}" text-anchor="end" '
+            f'class="axis">{shown(value)}</text>'
+        )
+    every = _label_every(len(x_labels), plot_w // 70)
+    for i, (at, label) in enumerate(x_labels):
+        if i % every == 0:
+            parts.append(
+                f'<text x="{at:.1f}" y="{top + plot_h + 16}" text-anchor="middle" '
+                f'class="axis">{escape(label)}</text>'
+            )
+    return parts
+
+
 def line_chart(
     labels: Sequence[str],
     series: Mapping[str, Sequence[Decimal | None]],
@@ -289,25 +327,15 @@ def line_chart(
     def exact(value: Decimal) -> str:
         return f"{value:.1f}%" if unit == "%" else format_money(value, unit)
 
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'role="img" aria-label="{escape(title)}" class="chart line-chart">',
-        f'<text x="{left}" y="18" class="chart-title">{escape(title)}</text>',
-    ]
-    for k in range(int(span / step) + 1):
-        value = floor + step * k
-        parts.append(
-            f'<line x1="{left}" x2="{left + plot_w}" y1="{y(value):.1f}" y2="{y(value):.1f}" '
-            f'class="grid"/><text x="{left - 6}" y="{y(value) + 4:.1f}" text-anchor="end" '
-            f'class="axis">{shown(value)}</text>'
-        )
-    every = _label_every(len(labels), plot_w // 70)
-    for i, label in enumerate(labels):
-        if i % every == 0:
-            parts.append(
-                f'<text x="{x(i):.1f}" y="{top + plot_h + 16}" text-anchor="middle" '
-                f'class="axis">{escape(label)}</text>'
-            )
+    parts = _frame(
+        "line-chart",
+        title,
+        (width, height, left, top, plot_w, plot_h),
+        (floor, step, span),
+        y,
+        shown,
+        [(x(i), label) for i, label in enumerate(labels)],
+    )
     for j, (name, values) in enumerate(series.items()):
         colour = PALETTE[j % len(PALETTE)]
         runs: list[list[str]] = [[]]
@@ -359,25 +387,15 @@ def band_chart(
     def y(value: Decimal) -> float:
         return top + plot_h - float((value - floor) / span) * plot_h
 
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'role="img" aria-label="{escape(title)}" class="chart band-chart">',
-        f'<text x="{left}" y="18" class="chart-title">{escape(title)}</text>',
-    ]
-    for k in range(int(span / step) + 1):
-        value = floor + step * k
-        parts.append(
-            f'<line x1="{left}" x2="{left + plot_w}" y1="{y(value):.1f}" y2="{y(value):.1f}" '
-            f'class="grid"/><text x="{left - 6}" y="{y(value) + 4:.1f}" text-anchor="end" '
-            f'class="axis">{_money(value, currency)}</text>'
-        )
-    every = _label_every(len(points), plot_w // 70)
-    for i, p in enumerate(points):
-        if i % every == 0:
-            parts.append(
-                f'<text x="{x(i):.1f}" y="{top + plot_h + 16}" text-anchor="middle" '
-                f'class="axis">{p[0]:%m-%d}</text>'
-            )
+    parts = _frame(
+        "band-chart",
+        title,
+        (width, height, left, top, plot_w, plot_h),
+        (floor, step, span),
+        y,
+        lambda value: _money(value, currency),
+        [(x(i), f"{p[0]:%m-%d}") for i, p in enumerate(points)],
+    )
     if points:
         upper = [f"{x(i):.1f},{y(p[4]):.1f}" for i, p in enumerate(points)]
         lower = [f"{x(i):.1f},{y(p[3]):.1f}" for i, p in enumerate(points)]
