@@ -7,9 +7,11 @@ and ``.costloop/`` with the DuckLake catalog and data and the state database.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any, TypeVar
 
 import yaml
 
@@ -21,7 +23,9 @@ from costloop.core.org import Org, parse_org
 from costloop.state import StateDB
 from costloop.warehouse import Lake, LakePaths
 
-__all__ = ["CONFIG_FILE", "STATE_DIR", "Workspace", "default_workspace_dir"]
+__all__ = ["CONFIG_FILE", "STATE_DIR", "Workspace", "default_workspace_dir", "file_stamp"]
+
+_T = TypeVar("_T")
 
 CONFIG_FILE = "costloop.toml"
 STATE_DIR = ".costloop"
@@ -38,6 +42,22 @@ class Workspace:
 
     root: Path
     config: Config
+
+    def _from_files(self, name: str, files: tuple[Path, ...], load: Callable[[], _T]) -> _T:
+        """``load()``, kept until one of ``files`` changes (size or modification time).
+
+        A long-running process (``costloop serve``) sees edits to the organization,
+        allocation and budgets files without a restart; a short one reads each once.
+        """
+        stamps = tuple(file_stamp(f) for f in files)
+        cache: dict[str, tuple[Any, Any]] = self.__dict__.setdefault("_file_cache", {})
+        found = cache.get(name)
+        if found is not None and found[0] == stamps:
+            value: _T = found[1]
+            return value
+        value = load()
+        cache[name] = (stamps, value)
+        return value
 
     @classmethod
     def open(cls, root: Path, *, must_exist: bool = True) -> Workspace:
@@ -100,9 +120,15 @@ class Workspace:
         """The organization file path."""
         return self.root / self.config.str_("org.file")
 
-    @cached_property
+    @property
     def org(self) -> Org:
-        """The organization (teams, owners, accounts); empty when there is no file."""
+        """The organization (teams, owners, accounts); empty when there is no file.
+
+        Read again when the file changes.
+        """
+        return self._from_files("org", (self.org_file,), self._load_org)
+
+    def _load_org(self) -> Org:
         path = self.org_file
         if not path.exists():
             return Org()
@@ -122,9 +148,17 @@ class Workspace:
         """The allocation file path (dimensions, rules, pools)."""
         return self.root / self.config.str_("allocation.file")
 
-    @cached_property
+    @property
     def allocation(self) -> AllocationConfig:
-        """Taxonomy, rules and pools; the defaults (team from tags and accounts) without a file."""
+        """Taxonomy, rules and pools; the defaults (team from tags and accounts) without a file.
+
+        Read again when the allocation or organization file changes.
+        """
+        return self._from_files(
+            "allocation", (self.allocation_file, self.org_file), self._load_allocation
+        )
+
+    def _load_allocation(self) -> AllocationConfig:
         path = self.allocation_file
         text = path.read_text(encoding="utf-8") if path.exists() else None
         return parse_allocation(
@@ -136,13 +170,17 @@ class Workspace:
         """The budgets file path (setting ``budgets.file``)."""
         return self.root / self.config.str_("budgets.file")
 
-    @cached_property
+    @property
     def budgets(self) -> tuple[Budget, ...]:
-        """The budgets of ``budgets.yaml``; none when there is no file.
+        """The budgets of ``budgets.yaml``; none when there is no file. Read again when
+        the file changes.
 
         Raises:
             InputError: the file is invalid (file, line and key named).
         """
+        return self._from_files("budgets", (self.budgets_file,), self._load_budgets)
+
+    def _load_budgets(self) -> tuple[Budget, ...]:
         path = self.budgets_file
         if not path.exists():
             return ()
@@ -152,3 +190,12 @@ class Workspace:
     def reports_dir(self) -> Path:
         """Where HTML reports go."""
         return self.root / self.config.str_("report.dir")
+
+
+def file_stamp(path: Path) -> tuple[int, int] | None:
+    """(modification time in ns, size) of a file; None when it does not exist."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size

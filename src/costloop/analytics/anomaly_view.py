@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from costloop.core.anomalies import DayPoint, RootCause
-from costloop.core.money import quantize
+from costloop.core.money import decimal_text, quantize
 from costloop.state import AnomalyEventRow, AnomalyRow
 
 __all__ = [
@@ -33,18 +33,8 @@ OPEN_STATUSES = ("new", "acknowledged")
 CLOSED_STATUSES = ("resolved", "false-positive")
 
 
-def money_text(value: Decimal) -> str:
-    """Exact decimal text, at least 2 places, no trailing zeros past them.
-
-    Example:
-        >>> money_text(Decimal("120.5000"))
-        '120.50'
-    """
-    text = format(value.normalize(), "f")
-    if "." not in text:
-        return text + ".00"
-    whole, frac = text.split(".")
-    return f"{whole}.{frac.ljust(2, '0')}"
+money_text = decimal_text
+"""Exact decimal text (:func:`costloop.core.money.decimal_text`)."""
 
 
 def _iso(at: datetime | None) -> str | None:

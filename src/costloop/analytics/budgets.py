@@ -23,9 +23,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import ROUND_CEILING, Decimal, localcontext
+from typing import Any
 
 from costloop.analytics.forecast import ScopeForecast, forecast_scope
-from costloop.analytics.showback import allowed_dimensions
+from costloop.analytics.showback import allowed_dimensions, daily_costs
 from costloop.core.budgets import (
     Budget,
     BudgetForecast,
@@ -33,9 +34,11 @@ from costloop.core.budgets import (
     BudgetStatus,
     PeriodOutcome,
     ThresholdHit,
+    budget_owners,
 )
 from costloop.core.errors import InputError
 from costloop.core.money import ZERO, quantize
+from costloop.core.org import Org
 from costloop.warehouse.engine import Engine
 
 __all__ = [
@@ -43,6 +46,7 @@ __all__ = [
     "RUN_RATE_DAYS",
     "Forecaster",
     "assess",
+    "budget_record",
     "data_range",
     "evaluate",
     "forecast_period",
@@ -71,8 +75,8 @@ def _key(budget: Budget) -> _Key:
 
 def data_range(engine: Engine) -> tuple[date, date] | None:
     """First and last day with allocated charges, or None when there are none."""
-    t = engine.table("allocated_charges")
-    span = t.aggregate(first=t.ChargePeriodStart.min(), last=t.ChargePeriodStart.max())
+    t = daily_costs(engine)
+    span = t.aggregate(first=t.ChargePeriodDay.min(), last=t.ChargePeriodDay.max())
     row = engine.rows(span)[0]
     if row["first"] is None:
         return None
@@ -384,3 +388,63 @@ def evaluate(
             )
         )
     return out
+
+
+def budget_record(s: BudgetStatus, org: Org) -> dict[str, Any]:
+    """A budget status as plain values (Decimal money, dates), the shape of
+    ``costloop budgets --json`` and ``GET /api/v1/budgets``; percentages to 2 places."""
+    b = s.budget
+    fc = s.forecast
+    return {
+        "name": b.name,
+        "scope": dict(b.scope),
+        "period": b.period,
+        "period_label": s.period.label,
+        "period_start": s.period.start,
+        "period_end": s.period.last_day,
+        "currency": b.currency,
+        "amount": b.amount,
+        "actual": s.actual,
+        "used_pct": _pct2(s.used_pct),
+        "forecast": None
+        if fc is None
+        else {
+            "total": fc.mean,
+            "lo80": fc.lo80,
+            "hi80": fc.hi80,
+            "pct": _pct2(s.forecast_pct),
+            "model": fc.model,
+            "fallback": fc.fallback,
+        },
+        "forecast_note": s.forecast_note,
+        "status": s.status,
+        "thresholds": list(b.thresholds),
+        "hits": [
+            {
+                "threshold": h.threshold,
+                "basis": h.basis,
+                "crossed_on": h.crossed_on,
+                "level": h.level,
+            }
+            for h in s.hits
+        ],
+        "run_rate": s.run_rate,
+        "runs_out_on": s.runs_out_on,
+        "owners": list(budget_owners(b, org)),
+        "previous": [
+            {
+                "period_label": p.period.label,
+                "period_start": p.period.start,
+                "period_end": p.period.last_day,
+                "actual": p.actual,
+                "amount": p.amount,
+                "used_pct": _pct2(p.used_pct),
+                "breached": p.breached,
+            }
+            for p in s.previous
+        ],
+    }
+
+
+def _pct2(value: Decimal | None) -> Decimal | None:
+    return None if value is None else quantize(value, 2)

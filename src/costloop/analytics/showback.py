@@ -12,6 +12,8 @@ import ibis
 from costloop.core.errors import CostloopError, InputError, NotFoundError
 from costloop.core.periods import Month
 from costloop.warehouse.engine import Engine
+from costloop.warehouse.rollup import allocation_dimension_columns
+from costloop.warehouse.schema import DAILY_COSTS
 
 __all__ = [
     "FOCUS_DIMENSIONS",
@@ -24,6 +26,7 @@ __all__ = [
     "allocation_dimensions",
     "allowed_dimensions",
     "billing_periods",
+    "daily_costs",
     "metric_column",
     "select_periods",
     "showback",
@@ -185,9 +188,7 @@ def _pct(cost: Decimal, previous: Decimal | None) -> Decimal | None:
 
 def allocation_dimensions(engine: Engine) -> list[str]:
     """Allocation dimensions of ``allocated_charges``: columns ``x`` with an ``x_source``."""
-    columns = list(engine.table("allocated_charges").columns)
-    present = set(columns)
-    return [c for c in columns if f"{c}_source" in present]
+    return allocation_dimension_columns(list(engine.table("allocated_charges").columns))[::2]
 
 
 def allowed_dimensions(engine: Engine) -> list[str]:
@@ -197,9 +198,20 @@ def allowed_dimensions(engine: Engine) -> list[str]:
     ]
 
 
+def daily_costs(engine: Engine) -> Any:
+    """The ``daily_costs`` rollup of ``allocated_charges`` (exact sums per day and
+    dimension values), or ``allocated_charges`` itself with a ``ChargePeriodDay``
+    column in a warehouse no write has upgraded yet. Either answers every question that
+    does not need a resource, with the same numbers."""
+    if engine.has_table(DAILY_COSTS):
+        return engine.table(DAILY_COSTS)
+    t = engine.table("allocated_charges")
+    return t.mutate(ChargePeriodDay=t.ChargePeriodStart.truncate("D"))
+
+
 def billing_periods(engine: Engine) -> list[Month]:
     """Billing periods present in ``allocated_charges``, oldest first."""
-    t = engine.table("allocated_charges")
+    t = daily_costs(engine)
     rows = engine.rows(t.select("BillingPeriodStart").distinct())
     return sorted(Month.of(r["BillingPeriodStart"]) for r in rows)
 

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.markup import escape
 
-from costloop.analytics.budgets import RUN_RATE_DAYS, evaluate
+from costloop.analytics.budgets import RUN_RATE_DAYS, budget_record, evaluate
 from costloop.cli.common import (
     WorkspaceOption,
     console,
-    decimal_text,
     err_console,
     open_workspace,
     parse_day,
@@ -33,64 +32,6 @@ _DOCS = "docs/budgets.md"
 
 def _pct(value: Decimal | None) -> str:
     return "n/a" if value is None else f"{quantize(value, 1)}%"
-
-
-def _pct_json(value: Decimal | None) -> str | None:
-    return None if value is None else decimal_text(quantize(value, 2))
-
-
-def _status_json(s: BudgetStatus, org: Org) -> dict[str, Any]:
-    b = s.budget
-    fc = s.forecast
-    return {
-        "name": b.name,
-        "scope": dict(b.scope),
-        "period": b.period,
-        "period_label": s.period.label,
-        "period_start": s.period.start,
-        "period_end": s.period.last_day,
-        "currency": b.currency,
-        "amount": b.amount,
-        "actual": s.actual,
-        "used_pct": _pct_json(s.used_pct),
-        "forecast": None
-        if fc is None
-        else {
-            "total": fc.mean,
-            "lo80": fc.lo80,
-            "hi80": fc.hi80,
-            "pct": _pct_json(s.forecast_pct),
-            "model": fc.model,
-            "fallback": fc.fallback,
-        },
-        "forecast_note": s.forecast_note,
-        "status": s.status,
-        "thresholds": list(b.thresholds),
-        "hits": [
-            {
-                "threshold": h.threshold,
-                "basis": h.basis,
-                "crossed_on": h.crossed_on,
-                "level": h.level,
-            }
-            for h in s.hits
-        ],
-        "run_rate": s.run_rate,
-        "runs_out_on": s.runs_out_on,
-        "owners": list(budget_owners(b, org)),
-        "previous": [
-            {
-                "period_label": p.period.label,
-                "period_start": p.period.start,
-                "period_end": p.period.last_day,
-                "actual": p.actual,
-                "amount": p.amount,
-                "used_pct": _pct_json(p.used_pct),
-                "breached": p.breached,
-            }
-            for p in s.previous
-        ],
-    }
 
 
 def _hits_text(s: BudgetStatus) -> str:
@@ -221,7 +162,7 @@ def budgets(
         print_json(
             {
                 "as_of": statuses[0].as_of if statuses else day,
-                "budgets": [_status_json(s, org) for s in statuses],
+                "budgets": [budget_record(s, org) for s in statuses],
             }
         )
         return

@@ -17,6 +17,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 from costloop.core.errors import InputError
+from costloop.core.money import decimal_text
 from costloop.workspace import Workspace, default_workspace_dir
 
 __all__ = [
@@ -66,15 +67,6 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     return value
-
-
-def decimal_text(value: Decimal) -> str:
-    """Exact decimal text without storage padding: at least 2 places, no trailing zeros."""
-    text = format(value.normalize(), "f")
-    if "." not in text:
-        return text + ".00"
-    whole, frac = text.split(".")
-    return f"{whole}.{frac.ljust(2, '0')}"
 
 
 def parse_day(text: str | None, option: str) -> date | None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -12,9 +10,14 @@ import typer
 
 from costloop.analytics.forecast import (
     CANDIDATES,
-    MonthForecast,
     ScopeForecast,
     forecast_scope,
+)
+from costloop.analytics.forecast.horizon import (
+    month_record,
+    parse_horizon,
+    parse_scope,
+    shown_months,
 )
 from costloop.cli.common import (
     WorkspaceOption,
@@ -32,92 +35,11 @@ from costloop.core.money import format_money
 from costloop.core.periods import Month
 from costloop.warehouse.engine import open_engine
 
-__all__ = ["Horizon", "forecast_json", "parse_horizon", "parse_scope", "register"]
-
-_HORIZON = re.compile(r"^\s*(\d+)\s*([md])\s*$", re.IGNORECASE)
-MAX_MONTHS = 24
-MAX_DAYS = 730
-HISTORY_MONTHS = 6
-
-
-@dataclass(frozen=True)
-class Horizon:
-    """A forecast horizon: a number of whole months after the current one, or of days."""
-
-    count: int
-    unit: str  # "m" or "d"
-
-    def days_after(self, as_of: date) -> int:
-        """Forecast days needed after ``as_of`` to cover the horizon."""
-        if self.unit == "d":
-            return self.count
-        return (self.end(as_of) - as_of).days
-
-    def end(self, as_of: date) -> date:
-        """The last day the horizon covers."""
-        if self.unit == "d":
-            return as_of + timedelta(days=self.count)
-        month = Month.of(as_of)
-        for _ in range(self.count):
-            month = month.next()
-        return month.end.date() - timedelta(days=1)
-
-
-def parse_horizon(text: str) -> Horizon:
-    """Parse ``3m`` (months after the current one) or ``90d`` (days).
-
-    Raises:
-        InputError: anything else, or out of range.
-    """
-    m = _HORIZON.match(text)
-    if not m:
-        raise InputError(f"--horizon: expected months like 3m or days like 90d, got {text!r}")
-    count, unit = int(m.group(1)), m.group(2).lower()
-    limit = MAX_MONTHS if unit == "m" else MAX_DAYS
-    if not 1 <= count <= limit:
-        raise InputError(f"--horizon: {text!r} is out of range (1..{limit}{unit})")
-    return Horizon(count, unit)
-
-
-def parse_scope(items: list[str]) -> dict[str, str]:
-    """Parse ``--scope COLUMN=VALUE`` options into a scope.
-
-    Raises:
-        InputError: an item without ``=``, an empty column, or a column given twice.
-    """
-    scope: dict[str, str] = {}
-    for item in items:
-        column, sep, value = item.partition("=")
-        column = column.strip()
-        if not sep or not column:
-            raise InputError(f"--scope: expected COLUMN=VALUE, got {item!r}")
-        if column in scope:
-            raise InputError(f"--scope: column {column!r} is given twice", column=column)
-        scope[column] = value.strip()
-    return scope
+__all__ = ["forecast_json", "register"]
 
 
 def _scope_text(scope: dict[str, str]) -> str:
     return ", ".join(f"{k}={v}" for k, v in scope.items()) or "everything"
-
-
-def _months(f: ScopeForecast, end: date) -> list[MonthForecast]:
-    """The last complete history months, the current month and the horizon's months."""
-    months = [m for m in f.monthly() if m.month.end.date() - timedelta(days=1) <= end]
-    past = [m for m in months if not m.is_forecast]
-    if past and f.history[0][0].day != 1:
-        past = past[1:]  # the history starts mid-month: that total is not a month's cost
-    return past[-HISTORY_MONTHS:] + [m for m in months if m.is_forecast]
-
-
-def _month_json(m: MonthForecast) -> dict[str, Any]:
-    kind = "partial" if m.is_partial else ("forecast" if m.is_forecast else "actual")
-    row: dict[str, Any] = {"month": str(m.month), "kind": kind, "actual": m.actual}
-    if m.is_forecast:
-        row.update(mean=m.mean, lo80=m.lo80, hi80=m.hi80, lo95=m.lo95, hi95=m.hi95)
-    else:
-        row.update(mean=m.actual, lo80=None, hi80=None, lo95=None, hi95=None)
-    return row
 
 
 def forecast_json(f: ScopeForecast, end: date) -> dict[str, Any]:
@@ -131,7 +53,7 @@ def forecast_json(f: ScopeForecast, end: date) -> dict[str, Any]:
         "model": f.model,
         "fallback": f.fallback,
         "notes": f.notes,
-        "months": [_month_json(m) for m in _months(f, end)],
+        "months": [month_record(m) for m in shown_months(f, end)],
         "daily": [
             {
                 "day": p.day,
@@ -184,7 +106,7 @@ def _render(f: ScopeForecast, end: date, grain: str) -> None:
     title = f"Forecast of {_scope_text(f.scope)} ({f.currency}), history to {f.as_of}"
     rows: list[tuple[str, ...]] = []
     if grain == "month":
-        for m in _months(f, end):
+        for m in shown_months(f, end):
             if not m.is_forecast:
                 rows.append((str(m.month), money(m.actual), "", "", "", "actual"))
                 continue
@@ -290,7 +212,7 @@ def forecast(
     day = parse_day(as_of, "--as-of")
     ws = open_workspace(workspace)
     # Enough days for any month count; the display stops at the horizon's end.
-    days = span.count if span.unit == "d" else 31 * (span.count + 1)
+    days = span.model_days
     status = err_console.status("backtesting models…", spinner="dots")
     with open_engine(ws.lake) as engine, status:
         f = forecast_scope(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import asdict
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -29,6 +29,7 @@ from costloop.web.users import (
     set_password,
     set_role,
 )
+from costloop.workspace import Workspace
 
 __all__ = ["register"]
 
@@ -240,6 +241,14 @@ def serve(
             help="Proxies trusted to set X-Forwarded-Proto/-For (comma-separated, or '*').",
         ),
     ] = "127.0.0.1",
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Server processes (use the number of CPU cores under many users).",
+        ),
+    ] = 1,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Run the web app and REST API (FastAPI under uvicorn) on one workspace.
@@ -249,9 +258,37 @@ def serve(
     """
     import uvicorn
 
-    from costloop.web.app import create_app
+    from costloop.web.app import create_app, serve_environment
 
     ws = open_workspace(workspace)
+    announce_first_admin(ws)
+    # Bring a warehouse made by an older version up to date (new tables such as the
+    # daily rollup) before serving; later ingests and allocations keep it current.
+    with ws.lake.connect(read_only=False):
+        pass
+    err_console.print(
+        f"serving {ws.root} on http://{host}:{port}"
+        + (f" with {workers} worker processes" if workers > 1 else ""),
+        highlight=False,
+    )
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "proxy_headers": True,
+        "forwarded_allow_ips": forwarded_allow_ips,
+        "log_level": "info",
+    }
+    if workers == 1:
+        uvicorn.run(create_app(ws, secure_cookies=secure_cookies, warm=True), **options)
+        return
+    # Several processes: each worker builds its app from the environment.
+    os.environ.update(serve_environment(ws, secure_cookies))
+    uvicorn.run("costloop.web.app:app_from_environment", factory=True, workers=workers, **options)
+
+
+def announce_first_admin(ws: Workspace) -> None:
+    """Create the user ``admin`` when the workspace has no user yet, and say how to log
+    in: the password of $COSTLOOP_ADMIN_PASSWORD, or a random one printed once."""
     first = count_users(ws.state) == 0
     generated = ensure_first_admin(ws.state, os.environ.get(ADMIN_PASSWORD_ENV) or None)
     if generated is not None:
@@ -265,16 +302,6 @@ def serve(
         err_console.print(
             f"created the first user: admin, password from ${ADMIN_PASSWORD_ENV}", highlight=False
         )
-    app = create_app(ws, secure_cookies=secure_cookies)
-    err_console.print(f"serving {ws.root} on http://{host}:{port}", highlight=False)
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        proxy_headers=True,
-        forwarded_allow_ips=forwarded_allow_ips,
-        log_level="info",
-    )
 
 
 def register(app: typer.Typer) -> None:

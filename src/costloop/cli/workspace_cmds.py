@@ -19,9 +19,16 @@ def init(
     directory: Annotated[Path | None, typer.Argument(help="Workspace folder to create.")] = None,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """Create a workspace: costloop.toml with documented defaults, and .costloop/."""
+    """Create a workspace: costloop.toml with documented defaults, and .costloop/.
+
+    The first time, also creates the web app's user admin, with the password in
+    $COSTLOOP_ADMIN_PASSWORD or a random one printed once.
+    """
+    from costloop.cli.web_cmds import announce_first_admin
+
     root = directory or workspace or default_workspace_dir()
     ws = Workspace.init(root)
+    announce_first_admin(ws)
     console.print(f"Workspace ready at [bold]{ws.root}[/]")
     console.print(f"  settings   {ws.root / 'costloop.toml'}")
     console.print(f"  warehouse  {ws.lake.paths.catalog} (DuckLake, data in {ws.lake.paths.data})")

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
-__all__ = ["ZERO", "format_money", "largest_remainder_split", "quantize", "to_decimal"]
+__all__ = [
+    "ZERO",
+    "decimal_text",
+    "format_money",
+    "largest_remainder_split",
+    "quantize",
+    "to_decimal",
+]
 
 ZERO = Decimal(0)
 STORAGE_PLACES = 18
@@ -25,6 +32,24 @@ def to_decimal(value: object) -> Decimal:
     if isinstance(value, int | str):
         return Decimal(value)
     raise TypeError(f"cannot convert {type(value).__name__} to Decimal")
+
+
+def decimal_text(value: Decimal) -> str:
+    """Exact decimal text for JSON and files: no separators or symbol, at least two
+    places, no storage padding (``12.500000000000000000`` → ``12.50``); no digit is
+    ever rounded away.
+
+    Example:
+        >>> decimal_text(Decimal("120.5000"))
+        '120.50'
+    """
+    with localcontext() as ctx:
+        ctx.prec = 80
+        text = format(value.normalize(), "f")
+    if "." not in text:
+        return text + ".00"
+    whole, frac = text.split(".")
+    return f"{whole}.{frac.ljust(2, '0')}"
 
 
 def quantize(value: Decimal, places: int = 2) -> Decimal:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from decimal import Decimal, localcontext
+from decimal import Decimal
 from pathlib import Path
 from uuid import uuid4
 
 import jinja2
 
-from costloop.core.money import format_money
+from costloop.core.money import decimal_text, format_money
 
 __all__ = [
     "NONE_LABEL",
@@ -31,19 +31,8 @@ def label(value: object) -> str:
     return NONE_LABEL if value is None or value == "" else str(value)
 
 
-def plain_decimal(value: Decimal) -> str:
-    """Exact decimal text for files: no separators or symbol, at least 2 places.
-
-    Trailing storage zeros are dropped (``12.500000000000000000`` → ``12.50``); no
-    digit is ever rounded away.
-    """
-    with localcontext() as ctx:
-        ctx.prec = 80
-        text = format(value.normalize(), "f")
-    if "." not in text:
-        return text + ".00"
-    whole, frac = text.split(".")
-    return f"{whole}.{frac.ljust(2, '0')}"
+plain_decimal = decimal_text
+"""Exact decimal text for files (:func:`costloop.core.money.decimal_text`)."""
 
 
 def change_text(cost: Decimal, previous: Decimal | None, pct: Decimal | None) -> str:

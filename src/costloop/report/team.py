@@ -14,7 +14,7 @@ from typing import Any
 
 import ibis
 
-from costloop.analytics.showback import billing_periods, select_periods
+from costloop.analytics.showback import billing_periods, daily_costs, select_periods
 from costloop.core.errors import NotFoundError
 from costloop.core.money import ZERO
 from costloop.core.org import Org
@@ -108,7 +108,7 @@ class TeamReport:
 
 def known_teams(engine: Engine, org: Org) -> list[str]:
     """Teams of the org file and every team that has allocated cost, sorted."""
-    t = engine.table("allocated_charges")
+    t = daily_costs(engine)
     seen = {r["team"] for r in engine.rows(t.select("team").distinct()) if r["team"]}
     return sorted(seen | {team.name for team in org.teams})
 
@@ -130,11 +130,15 @@ def team_report(engine: Engine, org: Org, team: str, month: Month | None = None)
     available = billing_periods(engine)
     month = select_periods(available, month, month)[0]
     window = [m for m in available if m <= month][-TREND_MONTHS:]
+    # Everything but the top resources comes from the daily rollup.
+    daily = daily_costs(engine)
+    daily_mine = daily.filter(daily.team == team)
+    span = daily_mine.filter(
+        (daily_mine.BillingPeriodStart >= window[0].start)
+        & (daily_mine.BillingPeriodStart < month.end)
+    )
     t = engine.table("allocated_charges")
     mine = t.filter(t.team == team)
-    span = mine.filter(
-        (mine.BillingPeriodStart >= window[0].start) & (mine.BillingPeriodStart < month.end)
-    )
     per_month: dict[tuple[str, Month], Costs] = {}
     for r in engine.rows(
         span.group_by(["BillingCurrency", "BillingPeriodStart"]).aggregate(
@@ -156,6 +160,7 @@ def team_report(engine: Engine, org: Org, team: str, month: Month | None = None)
         else None
     )
     now = mine.filter(mine.BillingPeriodStart == month.start)
+    now_daily = span.filter(span.BillingPeriodStart == month.start)
     res = now.filter(now.ResourceId.notnull() & (now.ResourceId != ""))
     totals = {c: v.effective for c, v in current.items()}
     entry = org.team(team)
@@ -170,8 +175,10 @@ def team_report(engine: Engine, org: Org, team: str, month: Month | None = None)
         trend_months=tuple(window),
         trend=trend,
         trend_by_service=_service_trend(engine, span, window),
-        services=_top(engine, now, now.ServiceName, None, totals),
-        accounts=_top(engine, now, now.SubAccountId, now.SubAccountName.max(), totals),
+        services=_top(engine, now_daily, now_daily.ServiceName, None, totals),
+        accounts=_top(
+            engine, now_daily, now_daily.SubAccountId, now_daily.SubAccountName.max(), totals
+        ),
         resources=_top(
             engine,
             res,
@@ -179,8 +186,8 @@ def team_report(engine: Engine, org: Org, team: str, month: Month | None = None)
             res.ResourceName.max().coalesce(res.ServiceName.max()),
             totals,
         ),
-        shared=_pools(engine, now, totals),
-        shared_total=_shared_totals(engine, now),
+        shared=_pools(engine, now_daily, totals),
+        shared_total=_shared_totals(engine, now_daily),
     )
 
 

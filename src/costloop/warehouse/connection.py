@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Iterator
+import sqlite3
+import threading
+from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,9 +13,10 @@ from pathlib import Path
 import duckdb
 
 from costloop.core.errors import ConfigError
-from costloop.warehouse.schema import create_schema
+from costloop.warehouse.rollup import refresh_daily_costs
+from costloop.warehouse.schema import DAILY_COSTS, create_schema
 
-__all__ = ["Lake", "LakePaths", "extension_path"]
+__all__ = ["Lake", "LakePaths", "LakeReader", "extension_path"]
 
 DUCKDB_VERSION = duckdb.__version__
 LAKE = "lake"
@@ -72,13 +75,58 @@ class Lake:
         self.memory_limit = memory_limit
         self.threads = threads
         self._schema_current = False
+        self._wal_checked = False
 
     @property
     def exists(self) -> bool:
         """Whether the lake has been created."""
         return self.paths.catalog.exists()
 
+    def snapshot(self) -> int | None:
+        """The id of the lake's latest DuckLake snapshot (every commit of data or schema
+        makes one), read from the catalog without DuckDB; None when there is no lake.
+
+        A cheap fingerprint of the warehouse's contents: unlike the catalog file's size
+        or time it does not change when SQLite merely opens or checkpoints the file.
+        """
+        if not self.exists:
+            return None
+        try:
+            db = sqlite3.connect(f"{self.paths.catalog.as_uri()}?mode=ro", uri=True, timeout=5)
+            try:
+                row = db.execute("SELECT max(snapshot_id) FROM ducklake_snapshot").fetchone()
+            finally:
+                db.close()
+        except sqlite3.Error as exc:
+            raise ConfigError(
+                f"cannot read the warehouse catalog {self.paths.catalog}: {exc}"
+            ) from None
+        return None if row is None or row[0] is None else int(row[0])
+
+    def _ensure_wal(self) -> None:
+        """Put the SQLite catalog in write-ahead-log mode (once per process).
+
+        In SQLite's default rollback-journal mode a connection that merely has the
+        catalog open (``costloop serve``) makes another process's commit (an ingest)
+        fail with "database is locked". In WAL mode readers and one writer proceed
+        together, and readers see each new snapshot at their next transaction. The mode
+        is stored in the file, so this upgrades catalogs made by older versions too.
+        """
+        if self._wal_checked or not self.paths.catalog.exists():
+            return
+        try:
+            db = sqlite3.connect(self.paths.catalog, timeout=1)
+            try:
+                db.execute("PRAGMA journal_mode=WAL")
+            finally:
+                db.close()
+        except sqlite3.Error:
+            # Busy or read-only file: stay in the current mode, try again next open.
+            return
+        self._wal_checked = True
+
     def _open(self, read_only: bool) -> duckdb.DuckDBPyConnection:
+        self._ensure_wal()
         try:
             con = duckdb.connect(
                 config={
@@ -125,9 +173,11 @@ class Lake:
         self.paths.data.mkdir(parents=True, exist_ok=True)
         con = self._open(read_only=False)
         try:
-            create_schema(con)
+            _upgrade_schema(con)
         finally:
             con.close()
+        self._wal_checked = False
+        self._ensure_wal()
 
     @contextmanager
     def connect(self, read_only: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -145,7 +195,7 @@ class Lake:
             # A warehouse made by an older version gains the tables and columns added
             # since (once per process).
             try:
-                create_schema(con)
+                _upgrade_schema(con)
             except BaseException:
                 con.close()
                 raise
@@ -154,6 +204,109 @@ class Lake:
             yield con
         finally:
             con.close()
+
+
+class LakeReader:
+    """Read-only connections to one lake for a long-running process, opened once.
+
+    Opening DuckDB, loading the DuckLake extension and attaching the catalog takes a
+    large part of a second; a server answering many small questions keeps one attached
+    database and gives each request its own cursor (a DuckDB connection to the same
+    database, safe to use from one thread while other threads use theirs). Every
+    transaction reads the latest committed snapshot, so ingests by other processes show
+    up on the next request.
+
+    Args:
+        lake: the warehouse to read.
+    """
+
+    def __init__(self, lake: Lake) -> None:
+        self.lake = lake
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._lock = threading.Lock()
+        self._copy_lock = threading.Lock()
+        self._in_memory: dict[str, Hashable] = {}
+
+    def keep_in_memory(self, table: str, version: Hashable) -> bool:
+        """Hold a copy of a small, hot lake table in memory, refreshed when ``version``
+        (the caller's fingerprint of the data) changes.
+
+        Queries on the copy skip reading the catalog and decoding Parquet, which is most
+        of the cost of a small aggregate. Engines from :func:`reader_engine` read the
+        copy in place of the lake table.
+
+        Returns:
+            False when the lake has no such table (nothing is kept).
+        """
+        if self._in_memory.get(table) == version:
+            return True
+        with self._copy_lock:
+            if self._in_memory.get(table) == version:
+                return True
+            name = '"' + table.replace('"', '""') + '"'
+            with self.connect() as cur:
+                found = cur.execute(
+                    "SELECT count(*) FROM information_schema.tables "
+                    "WHERE table_catalog = ? AND table_name = ?",
+                    [LAKE, table],
+                ).fetchone()
+                if not found or not found[0]:
+                    self._in_memory.pop(table, None)
+                    cur.execute(f"DROP TABLE IF EXISTS memory.main.{name}")
+                    return False
+                cur.execute(
+                    f"CREATE OR REPLACE TABLE memory.main.{name} AS SELECT * FROM {LAKE}.{name}"
+                )
+            self._in_memory[table] = version
+        return True
+
+    @property
+    def in_memory(self) -> frozenset[str]:
+        """Tables whose in-memory copy engines read (see :meth:`keep_in_memory`)."""
+        return frozenset(self._in_memory)
+
+    def _base(self) -> duckdb.DuckDBPyConnection:
+        with self._lock:
+            if self._con is None:
+                if not self.lake.exists:
+                    raise ConfigError(
+                        f"no warehouse at {self.lake.paths.root} "
+                        "(run `costloop init` in the workspace first)"
+                    )
+                self._con = self.lake._open(read_only=True)
+            return self._con
+
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor on the shared read-only database, with the lake as default."""
+        cursor = self._base().cursor()
+        try:
+            cursor.execute("SET TimeZone = 'UTC'")
+            cursor.execute(f"USE {LAKE}")
+            yield cursor
+        finally:
+            cursor.close()
+
+    def close(self) -> None:
+        """Close the shared database (a later :meth:`connect` opens it again)."""
+        with self._lock:
+            self._in_memory.clear()
+            if self._con is not None:
+                self._con.close()
+                self._con = None
+
+
+def _upgrade_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create missing tables and columns; fill a newly created ``daily_costs`` rollup
+    from the charges allocated before it existed."""
+    if DAILY_COSTS in create_schema(con):
+        con.execute("BEGIN")
+        try:
+            refresh_daily_costs(con)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
 
 
 def _lit(text: str) -> str:

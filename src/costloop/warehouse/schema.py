@@ -10,10 +10,12 @@ from costloop.core.datasets import (
     K8S_ALLOCATION_COLUMNS,
     UTILIZATION_COLUMNS,
 )
-from costloop.core.focus import CHARGES_COLUMNS
+from costloop.core.focus import CHARGES_COLUMNS, MONEY_COLUMNS
 
 __all__ = [
     "ALLOCATED_COLUMNS",
+    "DAILY_COSTS",
+    "DAILY_COSTS_COLUMNS",
     "LOADS_COLUMNS",
     "TABLES",
     "add_missing_columns",
@@ -100,6 +102,29 @@ ALLOCATED_COLUMNS: tuple[tuple[str, str], ...] = (
     ("team_source", "VARCHAR"),
 )
 
+DAILY_COSTS = "daily_costs"
+"""The daily rollup of ``allocated_charges`` (see :mod:`costloop.warehouse.rollup`)."""
+
+DAILY_COSTS_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("ChargePeriodDay", "TIMESTAMP"),  # ChargePeriodStart truncated to its day (UTC)
+    ("BillingPeriodStart", "TIMESTAMP"),
+    ("BillingCurrency", "VARCHAR"),
+    ("ProviderName", "VARCHAR"),
+    ("BillingAccountId", "VARCHAR"),
+    ("SubAccountId", "VARCHAR"),
+    ("SubAccountName", "VARCHAR"),
+    ("ServiceName", "VARCHAR"),
+    ("RegionId", "VARCHAR"),
+    ("ChargeCategory", "VARCHAR"),
+    ("x_AllocationPool", "VARCHAR"),  # shared-cost pool of split rows
+    ("AllocatedMethodId", "VARCHAR"),
+    *((c, "DECIMAL(38, 18)") for c in MONEY_COLUMNS),
+    ("x_Rows", "BIGINT"),  # allocated_charges rows summed into this one
+    # Every allocation dimension adds `<dim>` and `<dim>_source`, as in allocated_charges.
+    ("team", "VARCHAR"),
+    ("team_source", "VARCHAR"),
+)
+
 TABLES: dict[str, tuple[tuple[str, str], ...]] = {
     "charges": CHARGES_COLUMNS,
     "loads": LOADS_COLUMNS,
@@ -109,6 +134,7 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
     "utilization": UTILIZATION_COLUMNS,
     "business_metrics": BUSINESS_METRICS_COLUMNS,
     "allocated_charges": ALLOCATED_COLUMNS,
+    DAILY_COSTS: DAILY_COSTS_COLUMNS,
     "k8s_allocation": K8S_ALLOCATION_COLUMNS,
 }
 
@@ -136,14 +162,25 @@ def add_missing_columns(
     return [c for c, _ in missing]
 
 
-def create_schema(con: duckdb.DuckDBPyConnection) -> None:
+def create_schema(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Create every warehouse table that does not exist yet, in one transaction.
 
     Tables of an existing warehouse gain the columns newer versions added (nulls in
     old rows), so a workspace keeps working across upgrades.
+
+    Returns:
+        The tables created (none when the warehouse was current).
     """
     con.execute("BEGIN")
+    existing = {
+        row[0]
+        for row in con.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_catalog = current_database()"
+        ).fetchall()
+    }
     for name, columns in TABLES.items():
         con.execute(_ddl(name, columns))
         add_missing_columns(con, name, columns)
     con.execute("COMMIT")
+    return [name for name in TABLES if name not in existing]

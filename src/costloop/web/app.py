@@ -7,7 +7,11 @@ under uvicorn, tests drive it with ``fastapi.testclient.TestClient``.
 from __future__ import annotations
 
 import importlib
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
+from functools import partial
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -17,15 +21,25 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Res
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
+from costloop.warehouse import LakeReader
 from costloop.web import api, auth_pages, pages
 from costloop.web.auth import AuthSettings, LoginLimiter
 from costloop.web.deps import Principal, api_user, get_workspace, page_user
 from costloop.web.errors import CatchAllMiddleware, install_error_handlers
 from costloop.web.metrics import CONTENT_TYPE, RequestMetrics, RequestStats, render
+from costloop.web.queries import reader_engine_for
 from costloop.web.security import SecurityHeadersMiddleware
+from costloop.web.warm import Warmer
 from costloop.workspace import Workspace
 
-__all__ = ["STATIC_DIR", "create_app", "openapi_30"]
+__all__ = [
+    "SERVE_ENV",
+    "STATIC_DIR",
+    "app_from_environment",
+    "create_app",
+    "openapi_30",
+    "serve_environment",
+]
 
 STATIC_DIR = Path(__file__).parent / "static"
 # The swagger-ui-bundle package ships Swagger UI's files (and no type information).
@@ -107,11 +121,35 @@ def openapi_30(document: dict[str, Any]) -> dict[str, Any]:
     return converted
 
 
+SERVE_ENV = "COSTLOOP_SERVE_WORKSPACE"
+"""Workspace folder that :func:`app_from_environment` serves (set by ``costloop serve``)."""
+_SECURE_ENV = "COSTLOOP_SERVE_SECURE_COOKIES"
+
+
+def app_from_environment() -> FastAPI:
+    """The app of ``$COSTLOOP_SERVE_WORKSPACE``: the factory each uvicorn worker process
+    calls when ``costloop serve --workers N`` runs several (uvicorn needs an import
+    path then, not an app object)."""
+    secure = os.environ.get(_SECURE_ENV, "")
+    return create_app(
+        Workspace.open(Path(os.environ[SERVE_ENV])),
+        secure_cookies=None if secure == "" else secure == "1",
+        warm=True,
+    )
+
+
+def serve_environment(ws: Workspace, secure_cookies: bool | None) -> dict[str, str]:
+    """The variables :func:`app_from_environment` reads."""
+    secure = "" if secure_cookies is None else ("1" if secure_cookies else "0")
+    return {SERVE_ENV: str(ws.root), _SECURE_ENV: secure}
+
+
 def create_app(
     ws: Workspace,
     *,
     secure_cookies: bool | None = None,
     auth: AuthSettings | None = None,
+    warm: bool = False,
 ) -> FastAPI:
     """The web app and REST API of one workspace.
 
@@ -121,6 +159,9 @@ def create_app(
             request arrived over https (None, the default).
         auth: session lifetimes and login limits; the defaults of ``AuthSettings``
             when None.
+        warm: while the app runs, compute the overview, explorer and team figures at
+            start and after every data change, in a background thread (``costloop
+            serve`` does; tests compute on demand).
 
     Returns:
         The FastAPI application.
@@ -129,6 +170,20 @@ def create_app(
     if secure_cookies is not None:
         settings = replace(settings, secure_cookies=secure_cookies)
     stats = RequestStats()
+    reader = LakeReader(ws.lake)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        warmer = Warmer(ws, partial(reader_engine_for, ws, reader)) if warm else None
+        app.state.warmer = warmer
+        if warmer is not None:
+            warmer.start()
+        try:
+            yield
+        finally:
+            if warmer is not None:
+                warmer.stop()
+            reader.close()
 
     app = FastAPI(
         title="costloop",
@@ -137,8 +192,11 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
+        lifespan=lifespan,
     )
     app.state.workspace = ws
+    app.state.reader = reader
+    app.state.warmer = None
     app.state.auth = settings
     app.state.login_limiter = LoginLimiter(settings)
     app.state.request_stats = stats
@@ -156,7 +214,9 @@ def create_app(
     @app.get("/metrics", include_in_schema=False)
     async def metrics(request: Request, _: Principal = Depends(api_user)) -> PlainTextResponse:
         """Prometheus metrics (needs an API token or a session)."""
-        body = await run_in_threadpool(render, get_workspace(request), stats)
+        warmer = request.app.state.warmer
+        rounds = None if warmer is None else warmer.rounds
+        body = await run_in_threadpool(render, get_workspace(request), stats, rounds)
         return PlainTextResponse(body, media_type=CONTENT_TYPE)
 
     @app.get("/api/openapi.json", include_in_schema=False)

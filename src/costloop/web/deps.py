@@ -17,9 +17,10 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from costloop.warehouse.engine import Engine, open_engine
+from costloop.warehouse.engine import Engine
 from costloop.web.auth import SESSION_COOKIE, AuthSettings, WebSession, find_session
 from costloop.web.errors import LoginRequired, is_api, problem
+from costloop.web.queries import reader_engine_for
 from costloop.web.security import same_secret
 from costloop.web.users import User, authenticate_token
 from costloop.workspace import Workspace
@@ -95,13 +96,14 @@ def auth_settings(request: Request) -> AuthSettings:
 
 @contextmanager
 def engine_for(request: Request) -> Iterator[Engine]:
-    """A read-only warehouse engine for one request (a fresh DuckLake snapshot).
+    """A read-only warehouse engine for one request, on a cursor of the app's shared
+    :class:`~costloop.warehouse.LakeReader` (each query reads the latest snapshot).
 
     Example:
         >>> with engine_for(request) as engine:  # doctest: +SKIP
         ...     rows = engine.rows(engine.table("charges").count())
     """
-    with open_engine(get_workspace(request).lake, read_only=True) as engine:
+    with reader_engine_for(get_workspace(request), request.app.state.reader) as engine:
         yield engine
 
 

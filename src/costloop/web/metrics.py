@@ -238,7 +238,17 @@ def _state_lines(ws: Workspace) -> list[str]:
     ]
 
 
-def render(ws: Workspace, stats: RequestStats) -> str:
-    """The whole scrape body in the Prometheus text exposition format (version 0.0.4)."""
+def render(ws: Workspace, stats: RequestStats, warm_rounds: int | None = None) -> str:
+    """The whole scrape body in the Prometheus text exposition format (version 0.0.4).
+
+    ``warm_rounds``: how many times the server has computed the page figures in the
+    background (``costloop serve``); left out when it does not.
+    """
     lines = stats.lines() + _warehouse_lines(ws) + _state_lines(ws)
+    if warm_rounds is not None:
+        lines += _gauge(
+            "costloop_web_warm_rounds",
+            "Times the overview, explorer and team figures were computed in the background.",
+            [("", warm_rounds)],
+        )
     return "\n".join(lines) + "\n"

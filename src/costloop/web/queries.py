@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -25,8 +25,8 @@ from costloop.analytics.budgets import data_range, evaluate
 from costloop.analytics.forecast import forecast_scope
 from costloop.analytics.showback import (
     METRICS,
-    allocation_dimensions,
     billing_periods,
+    daily_costs,
     metric_column,
 )
 from costloop.core.allocation_rules import UNALLOCATED
@@ -38,8 +38,11 @@ from costloop.opportunities.model import OpportunityView
 from costloop.opportunities.store import list_opportunities
 from costloop.opportunities.workflow import Status
 from costloop.report.team import TeamReport, known_teams, team_report
-from costloop.warehouse.engine import Engine
-from costloop.workspace import CONFIG_FILE, Workspace
+from costloop.warehouse import LakeReader
+from costloop.warehouse.engine import Engine, reader_engine
+from costloop.warehouse.rollup import allocation_dimension_columns
+from costloop.warehouse.schema import DAILY_COSTS
+from costloop.workspace import CONFIG_FILE, Workspace, file_stamp
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -62,9 +65,11 @@ __all__ = [
     "explorer_dimensions",
     "memoized",
     "month_end_forecast",
+    "on_engine",
     "overview",
     "overview_cached",
     "parse_filter",
+    "reader_engine_for",
     "require_team",
     "team_budgets",
     "team_page",
@@ -105,27 +110,21 @@ Connect = Callable[[], AbstractContextManager[Engine]]
 """Opens a warehouse engine (e.g. ``functools.partial(open_engine, ws.lake)``)."""
 
 
-def _stamp(path: Path) -> tuple[int, int] | None:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return st.st_mtime_ns, st.st_size
-
-
 def data_version(ws: Workspace) -> tuple[Any, ...]:
-    """A fingerprint of what the figures read: the lake catalog (every ingest and
-    allocation commits to it), and the budgets, org, allocation and settings files."""
-    catalog = ws.lake.paths.catalog
-    files = (
-        catalog,
-        catalog.with_name(catalog.name + "-wal"),
-        ws.budgets_file,
-        ws.org_file,
-        ws.allocation_file,
-        ws.root / CONFIG_FILE,
-    )
-    return tuple(_stamp(f) for f in files)
+    """A fingerprint of what the figures read: the lake's latest snapshot (every ingest
+    and allocation makes one), and the budgets, org, allocation and settings files."""
+    files = (ws.budgets_file, ws.org_file, ws.allocation_file, ws.root / CONFIG_FILE)
+    return (ws.lake.snapshot(), *(file_stamp(f) for f in files))
+
+
+@contextmanager
+def reader_engine_for(ws: Workspace, reader: LakeReader) -> Iterator[Engine]:
+    """A read-only engine on the server's shared reader, with the ``daily_costs``
+    rollup held in memory for the workspace's current :func:`data_version` (copied
+    again after each ingest or allocation)."""
+    reader.keep_in_memory(DAILY_COSTS, data_version(ws))
+    with reader_engine(reader) as engine:
+        yield engine
 
 
 def memoized(ws: Workspace, name: str, compute: Callable[[], _T]) -> _T:
@@ -152,7 +151,8 @@ def memoized(ws: Workspace, name: str, compute: Callable[[], _T]) -> _T:
     return value
 
 
-def _on_engine(connect: Connect, work: Callable[[Engine], _T]) -> _T:
+def on_engine(connect: Connect, work: Callable[[Engine], _T]) -> _T:
+    """``work(engine)`` on an engine opened by ``connect`` (for :func:`memoized`)."""
     with connect() as engine:
         return work(engine)
 
@@ -235,7 +235,7 @@ class Overview:
 
 
 def _spend(engine: Engine, month: Month, previous_known: bool) -> tuple[CurrencySpend, ...]:
-    t = engine.table("allocated_charges")
+    t = daily_costs(engine)
     prev = month.previous()
     window = t.filter((t.BillingPeriodStart >= prev.start) & (t.BillingPeriodStart < month.end))
     agg = window.group_by(["BillingCurrency", "BillingPeriodStart"]).aggregate(
@@ -286,7 +286,7 @@ def month_end_forecast(
 
 
 def _team_coverage(engine: Engine, month: Month) -> Decimal | None:
-    t = engine.table("allocated_charges")
+    t = daily_costs(engine)
     t = t.filter(t.BillingPeriodStart == month.start)
     (row,) = engine.rows(
         t.aggregate(
@@ -352,7 +352,7 @@ def overview_cached(ws: Workspace, connect: Connect, *, forecast: bool = True) -
     figures = memoized(
         ws,
         f"overview:{forecast}",
-        lambda: _on_engine(connect, lambda engine: _overview_figures(engine, ws, forecast)),
+        lambda: on_engine(connect, lambda engine: _overview_figures(engine, ws, forecast)),
     )
     return _with_state(figures, ws)
 
@@ -466,8 +466,10 @@ class ExplorerResult:
 
 def explorer_dimensions(engine: Engine) -> list[str]:
     """Dimensions the explorer accepts: allocation dimensions, then FOCUS columns."""
-    present = set(engine.table("allocated_charges").columns)
-    return allocation_dimensions(engine) + [c for c in EXPLORER_FOCUS_DIMENSIONS if c in present]
+    columns = list(daily_costs(engine).columns)
+    present = set(columns)
+    dims = allocation_dimension_columns(columns)[::2]
+    return dims + [c for c in EXPLORER_FOCUS_DIMENSIONS if c in present]
 
 
 def parse_filter(text: str) -> tuple[str, str]:
@@ -507,27 +509,58 @@ def _midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day)
 
 
-def _filtered(t: Any, query: ExplorerQuery) -> Any:
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _explorer_sql(engine: Engine, query: ExplorerQuery, column: str) -> tuple[str, list[Any]]:
+    """One GROUP BY over the rollup (columns are checked names; values are parameters).
+
+    Written as SQL rather than Ibis: the explorer is the one page whose every visit
+    asks a new question, and compiling an expression cost more than running it.
+    """
+    if engine.has_table(DAILY_COSTS):
+        source = engine.sql_name(DAILY_COSTS)
+    else:  # a warehouse no write has upgraded yet
+        source = (
+            "(SELECT *, date_trunc('day', ChargePeriodStart) AS ChargePeriodDay "
+            "FROM allocated_charges)"
+        )
+    where: list[str] = []
+    params: list[Any] = []
     by_column: dict[str, list[str]] = {}
-    for column, value in query.filters:
-        by_column.setdefault(column, []).append(value)
-    for column, values in by_column.items():
-        t = t.filter(t[column].isin(values))
+    for name, value in query.filters:
+        by_column.setdefault(name, []).append(value)
+    for name, values in by_column.items():
+        where.append(f"{_quoted(name)} IN ({', '.join('?' for _ in values)})")
+        params += values
     if query.grain == "month":
+        period = "BillingPeriodStart"
         if query.start is not None:
-            t = t.filter(t.BillingPeriodStart >= Month.of(query.start).start)
+            where.append("BillingPeriodStart >= ?")
+            params.append(Month.of(query.start).start)
         if query.end is not None:
-            t = t.filter(t.BillingPeriodStart < Month.of(query.end).end)
+            where.append("BillingPeriodStart < ?")
+            params.append(Month.of(query.end).end)
     else:
+        period = "ChargePeriodDay"
         if query.start is not None:
-            t = t.filter(t.ChargePeriodStart >= _midnight(query.start))
+            where.append("ChargePeriodDay >= ?")
+            params.append(_midnight(query.start))
         if query.end is not None:
-            t = t.filter(t.ChargePeriodStart < _midnight(query.end + timedelta(days=1)))
-    return t
+            where.append("ChargePeriodDay < ?")
+            params.append(_midnight(query.end + timedelta(days=1)))
+    sql = (
+        f"SELECT {_quoted(query.group_by)} AS value, BillingCurrency AS currency, "
+        f"{period} AS period, sum({_quoted(column)}) AS cost FROM {source}"
+        + (f" WHERE {' AND '.join(where)}" if where else "")
+        + " GROUP BY ALL"
+    )
+    return sql, params
 
 
 def explorer(engine: Engine, query: ExplorerQuery) -> ExplorerResult:
-    """Run an explorer query on ``allocated_charges``.
+    """Run an explorer query on the allocated charges (their :func:`daily_costs` rollup).
 
     Currencies are never added: each series is one dimension value in one currency.
 
@@ -535,13 +568,9 @@ def explorer(engine: Engine, query: ExplorerQuery) -> ExplorerResult:
         InputError: unknown dimension, filter column, metric or grain, or a reversed range.
     """
     column = _check_query(engine, query)
-    t = _filtered(engine.table("allocated_charges"), query)
-    ts = t.BillingPeriodStart if query.grain == "month" else t.ChargePeriodStart.truncate("D")
-    agg = t.group_by(
-        [t[query.group_by].name("value"), t.BillingCurrency.name("currency"), ts.name("period")]
-    ).aggregate(cost=t[column].sum())
+    sql, params = _explorer_sql(engine, query, column)
     grouped: dict[tuple[str | None, str], list[ExplorerPoint]] = {}
-    for r in engine.rows(agg):
+    for r in engine.sql_rows(sql, params):
         day = r["period"].date() if isinstance(r["period"], datetime) else r["period"]
         point = ExplorerPoint(day, r["value"], r["currency"], r["cost"] or ZERO)
         grouped.setdefault((point.value, point.currency), []).append(point)
@@ -600,7 +629,7 @@ def team_summaries(engine: Engine, ws: Workspace) -> list[TeamSummary]:
     costs: dict[tuple[str, str, Month], Decimal] = {}
     month = periods[-1] if periods else None
     if month is not None:
-        t = engine.table("allocated_charges")
+        t = daily_costs(engine)
         prev = month.previous()
         window = t.filter((t.BillingPeriodStart >= prev.start) & (t.BillingPeriodStart < month.end))
         agg = window.group_by(["team", "BillingCurrency", "BillingPeriodStart"]).aggregate(
@@ -666,7 +695,7 @@ def team_page_cached(
     report, budgets = memoized(
         ws,
         f"team:{team}:{month}:{with_budgets}",
-        lambda: _on_engine(
+        lambda: on_engine(
             connect, lambda engine: _team_figures(engine, ws, team, month, with_budgets)
         ),
     )
@@ -698,7 +727,7 @@ def _team_with_state(
 def team_summaries_cached(ws: Workspace, connect: Connect) -> list[TeamSummary]:
     """:func:`team_summaries`, opening the warehouse only when its data changed."""
     return memoized(
-        ws, "teams", lambda: _on_engine(connect, lambda engine: team_summaries(engine, ws))
+        ws, "teams", lambda: on_engine(connect, lambda engine: team_summaries(engine, ws))
     )
 
 
@@ -714,7 +743,7 @@ def explorer_cached(
     def run(engine: Engine) -> tuple[ExplorerResult, list[str]]:
         return explorer(engine, query), explorer_dimensions(engine)
 
-    return memoized(ws, f"explorer:{query!r}", lambda: _on_engine(connect, run))
+    return memoized(ws, f"explorer:{query!r}", lambda: on_engine(connect, run))
 
 
 def require_team(engine: Engine, ws: Workspace, team: str) -> None:

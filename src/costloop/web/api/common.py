@@ -10,7 +10,8 @@ from typing import Annotated, Any
 
 from fastapi import Depends
 
-from costloop.core.budgets import BudgetStatus, budget_owners
+from costloop.analytics.budgets import budget_record
+from costloop.core.budgets import BudgetStatus
 from costloop.core.errors import InputError
 from costloop.core.money import quantize
 from costloop.core.org import Org
@@ -141,61 +142,6 @@ def opportunity_item(o: OpportunityView) -> OpportunityItem:
     )
 
 
-def _pct(value: Decimal | None) -> str | None:
-    return None if value is None else money(quantize(value, 2))
-
-
 def budget_item(s: BudgetStatus, org: Org) -> BudgetItem:
     """A budget status in the shape ``costloop budgets --json`` prints."""
-    b = s.budget
-    fc = s.forecast
-    data: dict[str, Any] = {
-        "name": b.name,
-        "scope": dict(b.scope),
-        "period": b.period,
-        "period_label": s.period.label,
-        "period_start": s.period.start,
-        "period_end": s.period.last_day,
-        "currency": b.currency,
-        "amount": money(b.amount),
-        "actual": money(s.actual),
-        "used_pct": _pct(s.used_pct),
-        "forecast": None
-        if fc is None
-        else {
-            "total": money(fc.mean),
-            "lo80": money(fc.lo80),
-            "hi80": money(fc.hi80),
-            "pct": _pct(s.forecast_pct),
-            "model": fc.model,
-            "fallback": fc.fallback,
-        },
-        "forecast_note": s.forecast_note,
-        "status": s.status,
-        "thresholds": list(b.thresholds),
-        "hits": [
-            {
-                "threshold": h.threshold,
-                "basis": h.basis,
-                "crossed_on": h.crossed_on,
-                "level": h.level,
-            }
-            for h in s.hits
-        ],
-        "run_rate": money(s.run_rate),
-        "runs_out_on": s.runs_out_on,
-        "owners": list(budget_owners(b, org)),
-        "previous": [
-            {
-                "period_label": p.period.label,
-                "period_start": p.period.start,
-                "period_end": p.period.last_day,
-                "actual": money(p.actual),
-                "amount": money(p.amount),
-                "used_pct": _pct(p.used_pct),
-                "breached": p.breached,
-            }
-            for p in s.previous
-        ],
-    }
-    return BudgetItem.model_validate(jsonable(data))
+    return BudgetItem.model_validate(jsonable(budget_record(s, org)))

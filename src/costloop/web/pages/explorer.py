@@ -7,6 +7,7 @@ import io
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -16,14 +17,16 @@ from costloop.core.errors import InputError
 from costloop.core.money import ZERO
 from costloop.report.charts import line_chart, stacked_bar_chart
 from costloop.report.render import label, plain_decimal
-from costloop.web.deps import Principal, engine_for, page_user
+from costloop.web.deps import Principal, engine_for, get_workspace, page_user
 from costloop.web.pages.common import page, svg
 from costloop.web.queries import (
     GRAINS,
     ExplorerQuery,
     ExplorerResult,
-    explorer,
+    explorer_cached,
     explorer_dimensions,
+    memoized,
+    on_engine,
     parse_filter,
 )
 
@@ -139,12 +142,17 @@ def explorer_page(
     }
     error = None
     result = None
-    with engine_for(request) as engine:
-        dimensions = explorer_dimensions(engine)
-        try:
-            result = explorer(engine, _query(group_by, metric, start, end, grain, filters or []))
-        except InputError as exc:
-            error = str(exc)
+    ws = get_workspace(request)
+    connect = partial(engine_for, request)
+    try:
+        result, dimensions = explorer_cached(
+            ws, connect, _query(group_by, metric, start, end, grain, filters or [])
+        )
+    except InputError as exc:
+        error = str(exc)
+        dimensions = memoized(
+            ws, "explorer-dimensions", lambda: on_engine(connect, explorer_dimensions)
+        )
     return page(
         request,
         "explorer.html.j2",
@@ -176,11 +184,14 @@ def explorer_csv(
     filters: Filters = None,
 ) -> Response:
     """The explorer's points as CSV: period, value, currency, cost (exact decimals)."""
-    with engine_for(request) as engine:
-        try:
-            result = explorer(engine, _query(group_by, metric, start, end, grain, filters or []))
-        except InputError as exc:
-            return Response(f"{exc}\n", status_code=400, media_type="text/plain")
+    try:
+        result, _ = explorer_cached(
+            get_workspace(request),
+            partial(engine_for, request),
+            _query(group_by, metric, start, end, grain, filters or []),
+        )
+    except InputError as exc:
+        return Response(f"{exc}\n", status_code=400, media_type="text/plain")
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["period", group_by, "currency", f"{metric}_cost"])

@@ -11,9 +11,9 @@ from fastapi.responses import HTMLResponse
 
 from costloop.analytics.budgets import data_range, evaluate
 from costloop.analytics.forecast import MonthForecast, ScopeForecast, forecast_scope
+from costloop.analytics.forecast.horizon import Horizon, shown_months
 from costloop.core.budgets import BudgetStatus
 from costloop.core.errors import InputError
-from costloop.core.periods import Month
 from costloop.report.charts import interval_chart
 from costloop.report.team import known_teams
 from costloop.web.deps import Principal, engine_for, get_workspace, page_user
@@ -25,30 +25,17 @@ router = APIRouter()
 
 HORIZON_MONTHS = 3
 """Whole months forecast after the current one (as ``costloop forecast``'s default 3m)."""
-HISTORY_MONTHS = 6
 CHART_DAYS = 120
-
-
-def _horizon_end(as_of: date) -> date:
-    month = Month.of(as_of)
-    for _ in range(HORIZON_MONTHS):
-        month = month.next()
-    return month.end.date() - timedelta(days=1)
 
 
 def forecast_months(f: ScopeForecast) -> list[MonthForecast]:
     """The last complete months of history, the current month and the forecast months."""
-    end = _horizon_end(f.as_of)
-    months = [m for m in f.monthly() if m.month.end.date() - timedelta(days=1) <= end]
-    past = [m for m in months if not m.is_forecast]
-    if past and f.history[0][0].day != 1:
-        past = past[1:]  # history starting mid-month: that first total is not a month's cost
-    return past[-HISTORY_MONTHS:] + [m for m in months if m.is_forecast]
+    return shown_months(f, Horizon(HORIZON_MONTHS, "m").end(f.as_of))
 
 
 def _chart(f: ScopeForecast) -> str:
     start = f.as_of - timedelta(days=CHART_DAYS)
-    end = _horizon_end(f.as_of)
+    end = Horizon(HORIZON_MONTHS, "m").end(f.as_of)
     history: list[tuple[date, Decimal]] = [(d, v) for d, v in f.history if d > start]
     return interval_chart(
         history,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -12,12 +13,13 @@ from fastapi.responses import HTMLResponse
 
 from costloop.analytics.anomaly_store import list_anomalies
 from costloop.analytics.budgets import data_range
+from costloop.analytics.showback import daily_costs
 from costloop.core.money import ZERO
 from costloop.core.periods import Month
 from costloop.warehouse.engine import Engine
 from costloop.web.deps import Principal, engine_for, get_workspace, page_user
 from costloop.web.pages.common import page
-from costloop.web.queries import overview
+from costloop.web.queries import memoized, on_engine, overview_cached
 
 __all__ = ["MonthToDate", "month_to_date", "router"]
 
@@ -60,11 +62,11 @@ def month_to_date(engine: Engine) -> list[MonthToDate]:
     month = Month.of(as_of)
     prev = month.previous()
     prev_end = min(prev.start + timedelta(days=as_of.day), prev.end)
-    t = engine.table("allocated_charges")
-    this = (t.ChargePeriodStart >= month.start) & (
-        t.ChargePeriodStart < _midnight(as_of + timedelta(days=1))
+    t = daily_costs(engine)
+    this = (t.ChargePeriodDay >= month.start) & (
+        t.ChargePeriodDay < _midnight(as_of + timedelta(days=1))
     )
-    before = (t.ChargePeriodStart >= prev.start) & (t.ChargePeriodStart < prev_end)
+    before = (t.ChargePeriodDay >= prev.start) & (t.ChargePeriodDay < prev_end)
     agg = t.group_by("BillingCurrency").aggregate(
         current=t.EffectiveCost.sum(where=this), previous=t.EffectiveCost.sum(where=before)
     )
@@ -80,9 +82,9 @@ def month_to_date(engine: Engine) -> list[MonthToDate]:
 def overview_page(request: Request, user: Annotated[Principal, Depends(page_user)]) -> HTMLResponse:
     """The overview of the estate."""
     ws = get_workspace(request)
-    with engine_for(request) as engine:
-        data = overview(engine, ws)
-        mtd = month_to_date(engine)
+    connect = partial(engine_for, request)
+    data = overview_cached(ws, connect)
+    mtd = memoized(ws, "month-to-date", lambda: on_engine(connect, month_to_date))
     open_now = list_anomalies(ws.state, status="open")
     top = sorted(open_now, key=lambda a: (-a.impact, a.id))[:TOP_ANOMALIES]
     return page(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -12,7 +13,7 @@ from costloop.report.charts import stacked_bar_chart
 from costloop.report.team import TeamReport
 from costloop.web.deps import Principal, engine_for, get_workspace, page_user
 from costloop.web.pages.common import page, svg
-from costloop.web.queries import team_page, team_summaries
+from costloop.web.queries import team_page_cached, team_summaries_cached
 
 __all__ = ["router", "trend_charts"]
 
@@ -37,8 +38,7 @@ def trend_charts(report: TeamReport) -> dict[str, str]:
 def teams_page(request: Request, user: Annotated[Principal, Depends(page_user)]) -> HTMLResponse:
     """Every team with its latest month's cost."""
     ws = get_workspace(request)
-    with engine_for(request) as engine:
-        teams = team_summaries(engine, ws)
+    teams = team_summaries_cached(ws, partial(engine_for, request))
     return page(request, "teams.html.j2", user, active="teams", title="Teams", teams=teams)
 
 
@@ -48,11 +48,10 @@ def team_detail(
 ) -> HTMLResponse:
     """One team's showback: spend, trend, top services, anomalies, opportunities, budgets."""
     ws = get_workspace(request)
-    with engine_for(request) as engine:
-        try:
-            data = team_page(engine, ws, team)
-        except NotFoundError as exc:
-            raise HTTPException(status_code=404, detail=str(exc)) from None
+    try:
+        data = team_page_cached(ws, partial(engine_for, request), team)
+    except NotFoundError as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from None
     charts = {c: svg(text) for c, text in trend_charts(data.report).items()}
     return page(
         request,
