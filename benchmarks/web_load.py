@@ -270,7 +270,13 @@ def figures(run: Run) -> dict[str, Any]:
     return out
 
 
-def report(info: dict[str, Any], warm_s: float, ref: dict[str, Any], load: dict[str, Any]) -> None:
+def report(
+    info: dict[str, Any],
+    warm_s: float,
+    ref: dict[str, Any],
+    load: dict[str, Any],
+    as_json: bool = False,
+) -> None:
     table = Table(title=f"costloop serve, {info['rows']:,} allocated rows")
     for col in ("run", "page", "requests", "p50 ms", "p95 ms", "p99 ms"):
         table.add_column(col, justify="left" if col in ("run", "page") else "right")
@@ -285,11 +291,12 @@ def report(info: dict[str, Any], warm_s: float, ref: dict[str, Any], load: dict[
                 f"{p['p95_ms']:.1f}",
                 f"{p['p99_ms']:.1f}",
             )
-    Console().print(table)
+    out = Console(stderr=as_json)
+    out.print(table)
     p95 = load["all"]["p95_ms"]
     ratio = p95 / ref["all"]["p95_ms"] if ref["all"]["p95_ms"] else float("nan")
     verdict = "meets" if p95 <= TARGET_P95_MS else "misses"
-    Console().print(
+    out.print(
         f"figures warm {warm_s:.1f} s after start · throughput {load['throughput_rps']} req/s "
         f"with {load['clients']} clients ({ref['throughput_rps']} req/s with 1) · errors "
         f"{load['errors']} · p95 {p95:.0f} ms = {ratio:.1f}× the 1-client p95 · "
@@ -344,7 +351,7 @@ def main() -> None:
     }
     if args.json:
         print(json.dumps(result, indent=2))
-    report(info, warm_s, ref, load)
+    report(info, warm_s, ref, load, args.json)
 
 
 if __name__ == "__main__":

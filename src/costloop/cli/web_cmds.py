@@ -259,6 +259,7 @@ def serve(
     import uvicorn
 
     from costloop.web.app import create_app, serve_environment
+    from costloop.web.transport import PROTOCOL
 
     ws = open_workspace(workspace)
     announce_first_admin(ws)
@@ -277,6 +278,7 @@ def serve(
         "proxy_headers": True,
         "forwarded_allow_ips": forwarded_allow_ips,
         "log_level": "info",
+        "http": PROTOCOL,
     }
     if workers == 1:
         uvicorn.run(create_app(ws, secure_cookies=secure_cookies, warm=True), **options)

@@ -14,6 +14,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
+from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -457,7 +458,7 @@ class ExplorerResult:
     series: tuple[ExplorerSeries, ...]
     totals: dict[str, Decimal]
 
-    @property
+    @cached_property
     def rows(self) -> list[ExplorerPoint]:
         """Every point, by period then largest first: the table and the CSV."""
         points = [p for s in self.series for p in s.points]
@@ -554,7 +555,7 @@ def _explorer_sql(engine: Engine, query: ExplorerQuery, column: str) -> tuple[st
         f"SELECT {_quoted(query.group_by)} AS value, BillingCurrency AS currency, "
         f"{period} AS period, sum({_quoted(column)}) AS cost FROM {source}"
         + (f" WHERE {' AND '.join(where)}" if where else "")
-        + " GROUP BY ALL"
+        + " GROUP BY ALL ORDER BY currency, value, period"
     )
     return sql, params
 
@@ -579,7 +580,7 @@ def explorer(engine: Engine, query: ExplorerQuery) -> ExplorerResult:
             value,
             currency,
             sum((p.cost for p in points), ZERO),
-            tuple(sorted(points, key=lambda p: p.period)),
+            tuple(points),  # in period order (ORDER BY)
         )
         for (value, currency), points in grouped.items()
     ]
