@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test browser lint typecheck layers unit conformance bench bench-allocate bench-anomalies bench-forecast lock clean
+.PHONY: demo test browser lint typecheck layers unit conformance bench bench-allocate bench-anomalies bench-forecast bench-web lock clean
 
 $(STAMP): pyproject.toml requirements/lock.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -57,6 +57,10 @@ bench-anomalies: $(STAMP)
 ## Forecast backtests on the demo, per team and overall.
 bench-forecast: $(STAMP)
 	$(BIN)/python benchmarks/forecast_quality.py
+
+## The web app under 20 concurrent clients on a 10 M-row workspace (builds it: ~10 min).
+bench-web: $(STAMP)
+	$(BIN)/python benchmarks/web_load.py
 
 ## Re-resolve the lock file from pyproject.toml (needs network access to PyPI).
 lock:

@@ -20,6 +20,29 @@ def _free_port() -> int:
         return port
 
 
+def _wait_healthy(server: subprocess.Popen[str], base: str) -> None:
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert server.poll() is None, "the server exited"
+        assert time.monotonic() < deadline, "no /healthz answer within 90 s"
+        time.sleep(0.2)
+
+
+def _stop(server: subprocess.Popen[str]) -> None:
+    """Ctrl-C, as a user would; killed if it does not exit within 20 s."""
+    server.send_signal(signal.SIGINT)
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("given", [None, "from-the-environment"])
 def test_serve_creates_the_first_admin_and_signs_in_over_http(
@@ -45,16 +68,7 @@ def test_serve_creates_the_first_admin_and_signs_in_over_http(
             assert "COSTLOOP_ADMIN_PASSWORD" in first
             password = given
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, "the server exited"
-            assert time.monotonic() < deadline, "no /healthz answer within 60 s"
-            time.sleep(0.2)
+        _wait_healthy(server, base)
         with httpx.Client(base_url=base, timeout=10) as client:
             assert client.get("/api/v1/me").status_code == 401
             form = client.get("/login")
@@ -69,26 +83,8 @@ def test_serve_creates_the_first_admin_and_signs_in_over_http(
             me = client.get("/api/v1/me").json()
             assert (me["username"], me["role"], me["via"]) == ("admin", "admin", "session")
     finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        _stop(server)
     assert server.returncode in (0, -signal.SIGINT)
-
-
-def _wait_healthy(server: subprocess.Popen[str], base: str) -> None:
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        assert server.poll() is None, "the server exited"
-        assert time.monotonic() < deadline, "no /healthz answer within 90 s"
-        time.sleep(0.2)
 
 
 @pytest.mark.slow
@@ -153,9 +149,4 @@ def test_ingest_and_allocate_while_serving_show_on_the_next_request(
             assert time.monotonic() < deadline, seen
             time.sleep(0.5)
     finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        _stop(server)
