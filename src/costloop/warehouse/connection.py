@@ -76,6 +76,8 @@ class Lake:
         self.threads = threads
         self._schema_current = False
         self._wal_checked = False
+        self._snapshot_db: sqlite3.Connection | None = None
+        self._snapshot_lock = threading.Lock()
 
     @property
     def exists(self) -> bool:
@@ -87,20 +89,31 @@ class Lake:
         makes one), read from the catalog without DuckDB; None when there is no lake.
 
         A cheap fingerprint of the warehouse's contents: unlike the catalog file's size
-        or time it does not change when SQLite merely opens or checkpoints the file.
+        or time it does not change when SQLite merely opens or checkpoints the file. One
+        read-only SQLite connection serves every call (opening one per call made
+        concurrent readers wait on each other's WAL set-up, up to a second).
         """
         if not self.exists:
             return None
-        try:
-            db = sqlite3.connect(f"{self.paths.catalog.as_uri()}?mode=ro", uri=True, timeout=5)
+        with self._snapshot_lock:
             try:
-                row = db.execute("SELECT max(snapshot_id) FROM ducklake_snapshot").fetchone()
-            finally:
-                db.close()
-        except sqlite3.Error as exc:
-            raise ConfigError(
-                f"cannot read the warehouse catalog {self.paths.catalog}: {exc}"
-            ) from None
+                if self._snapshot_db is None:
+                    self._snapshot_db = sqlite3.connect(
+                        f"{self.paths.catalog.as_uri()}?mode=ro",
+                        uri=True,
+                        timeout=5,
+                        check_same_thread=False,
+                    )
+                row = self._snapshot_db.execute(
+                    "SELECT max(snapshot_id) FROM ducklake_snapshot"
+                ).fetchone()
+            except sqlite3.Error as exc:
+                if self._snapshot_db is not None:
+                    self._snapshot_db.close()
+                    self._snapshot_db = None
+                raise ConfigError(
+                    f"cannot read the warehouse catalog {self.paths.catalog}: {exc}"
+                ) from None
         return None if row is None or row[0] is None else int(row[0])
 
     def _ensure_wal(self) -> None:
@@ -227,13 +240,14 @@ class LakeReader:
         self._copy_lock = threading.Lock()
         self._in_memory: dict[str, Hashable] = {}
 
-    def keep_in_memory(self, table: str, version: Hashable) -> bool:
+    def keep_in_memory(self, table: str, version: Hashable, order_by: tuple[str, ...] = ()) -> bool:
         """Hold a copy of a small, hot lake table in memory, refreshed when ``version``
         (the caller's fingerprint of the data) changes.
 
         Queries on the copy skip reading the catalog and decoding Parquet, which is most
         of the cost of a small aggregate. Engines from :func:`reader_engine` read the
-        copy in place of the lake table.
+        copy in place of the lake table. Rows are stored in ``order_by`` order, so
+        filters on those columns skip the row groups outside their range.
 
         Returns:
             False when the lake has no such table (nothing is kept).
@@ -254,8 +268,10 @@ class LakeReader:
                     self._in_memory.pop(table, None)
                     cur.execute(f"DROP TABLE IF EXISTS memory.main.{name}")
                     return False
+                order = ", ".join('"' + c.replace('"', '""') + '"' for c in order_by)
                 cur.execute(
-                    f"CREATE OR REPLACE TABLE memory.main.{name} AS SELECT * FROM {LAKE}.{name}"
+                    f"CREATE OR REPLACE TABLE memory.main.{name} AS "
+                    f"SELECT * FROM {LAKE}.{name}" + (f" ORDER BY {order}" if order else "")
                 )
             self._in_memory[table] = version
         return True

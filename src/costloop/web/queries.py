@@ -123,7 +123,7 @@ def reader_engine_for(ws: Workspace, reader: LakeReader) -> Iterator[Engine]:
     """A read-only engine on the server's shared reader, with the ``daily_costs``
     rollup held in memory for the workspace's current :func:`data_version` (copied
     again after each ingest or allocation)."""
-    reader.keep_in_memory(DAILY_COSTS, data_version(ws))
+    reader.keep_in_memory(DAILY_COSTS, data_version(ws), order_by=("ChargePeriodDay",))
     with reader_engine(reader) as engine:
         yield engine
 
