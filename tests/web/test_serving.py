@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
@@ -15,6 +16,7 @@ from costloop.warehouse.engine import Engine
 from costloop.web.queries import (
     ExplorerQuery,
     explorer_cached,
+    memoized,
     overview_cached,
     reader_engine_for,
     team_page_cached,
@@ -96,3 +98,28 @@ def test_init_prints_a_generated_password_once(cli_main: Cli, tmp_path: Path) ->
     password = done.stderr.strip().splitlines()[-1]
     ws = Workspace.open(tmp_path / "ws")
     assert check_password(ws.state, "admin", password) is not None
+
+
+def test_callers_get_the_previous_figure_while_new_data_is_computed(workspace: Path) -> None:
+    ws = Workspace.open(workspace)
+    assert memoized(ws, "figure", lambda: "old") == "old"
+    ws.budgets_file.write_text("budgets: []\n", encoding="utf-8")  # the data version changes
+    started, release = threading.Event(), threading.Event()
+
+    def slow() -> str:
+        started.set()
+        assert release.wait(30)
+        return "new"
+
+    worker = threading.Thread(target=lambda: memoized(ws, "figure", slow))
+    worker.start()
+    try:
+        assert started.wait(30)
+        # Someone is computing the new figure: no waiting, the previous one is shown.
+        assert memoized(ws, "figure", lambda: "not called") == "old"
+    finally:
+        release.set()
+        worker.join(30)
+    assert memoized(ws, "figure", lambda: "not called") == "new"
+    # Nobody computing and nothing kept for a new name: the caller computes it.
+    assert memoized(ws, "other", lambda: "computed") == "computed"

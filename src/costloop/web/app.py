@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from costloop.warehouse import LakeReader
 from costloop.web import api, auth_pages, pages
 from costloop.web.auth import AuthSettings, LoginLimiter
-from costloop.web.deps import Principal, api_user, get_workspace, page_user
+from costloop.web.deps import Principal, api_user, page_user
 from costloop.web.errors import CatchAllMiddleware, install_error_handlers
 from costloop.web.metrics import CONTENT_TYPE, RequestMetrics, RequestStats, render
 from costloop.web.queries import reader_engine_for
@@ -216,7 +216,8 @@ def create_app(
         """Prometheus metrics (needs an API token or a session)."""
         warmer = request.app.state.warmer
         rounds = None if warmer is None else warmer.rounds
-        body = await run_in_threadpool(render, get_workspace(request), stats, rounds)
+        connect = partial(reader_engine_for, ws, reader)
+        body = await run_in_threadpool(render, ws, stats, rounds, connect)
         return PlainTextResponse(body, media_type=CONTENT_TYPE)
 
     @app.get("/api/openapi.json", include_in_schema=False)

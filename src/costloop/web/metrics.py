@@ -24,6 +24,7 @@ from costloop.analytics.anomaly_view import OPEN_STATUSES
 from costloop.opportunities.workflow import Status
 from costloop.state import AnomalyRow, OpportunityRow
 from costloop.warehouse.engine import open_engine
+from costloop.web.queries import Connect
 from costloop.web.security import ASGIApp, Message, Receive, Scope, Send
 from costloop.workspace import Workspace
 
@@ -173,8 +174,9 @@ def _gauge(name: str, help_text: str, samples: Iterable[tuple[str, Any]]) -> lis
     return lines
 
 
-def _warehouse_lines(ws: Workspace) -> list[str]:
-    with open_engine(ws.lake, read_only=True) as engine:
+def _warehouse_lines(ws: Workspace, connect: Connect | None) -> list[str]:
+    opened = connect() if connect is not None else open_engine(ws.lake, read_only=True)
+    with opened as engine:
         loads = engine.table("loads")
         latest = engine.rows(
             loads.order_by(loads.loaded_at.desc()).limit(1).select("loaded_at", "rows", "kind")
@@ -238,13 +240,19 @@ def _state_lines(ws: Workspace) -> list[str]:
     ]
 
 
-def render(ws: Workspace, stats: RequestStats, warm_rounds: int | None = None) -> str:
+def render(
+    ws: Workspace,
+    stats: RequestStats,
+    warm_rounds: int | None = None,
+    connect: Connect | None = None,
+) -> str:
     """The whole scrape body in the Prometheus text exposition format (version 0.0.4).
 
     ``warm_rounds``: how many times the server has computed the page figures in the
-    background (``costloop serve``); left out when it does not.
+    background (``costloop serve``); left out when it does not. ``connect`` opens the
+    warehouse (the server's shared reader); a fresh connection when None.
     """
-    lines = stats.lines() + _warehouse_lines(ws) + _state_lines(ws)
+    lines = stats.lines() + _warehouse_lines(ws, connect) + _state_lines(ws)
     if warm_rounds is not None:
         lines += _gauge(
             "costloop_web_warm_rounds",

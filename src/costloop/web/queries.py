@@ -104,6 +104,8 @@ _T = TypeVar("_T")
 
 _MEMO: OrderedDict[tuple[Path, str], tuple[tuple[Any, ...], Any]] = OrderedDict()
 _MEMO_LOCK = threading.Lock()
+_COMPUTING: set[tuple[tuple[Path, str], tuple[Any, ...]]] = set()
+"""(memo key, data version) pairs being computed right now."""
 MEMO_SIZE = 256
 """Results kept at most (least recently used go first)."""
 
@@ -134,6 +136,11 @@ def memoized(ws: Workspace, name: str, compute: Callable[[], _T]) -> _T:
     Forecasts and budget evaluations take seconds and every warehouse query needs a
     connection; the pages ask for the same figures on every view, so one result serves
     until new data arrives. At most :data:`MEMO_SIZE` results are kept.
+
+    While another thread (the server's background warmer, or an earlier visitor) is
+    computing the figure for new data, callers get the previous result instead of
+    waiting for the same seconds-long computation; with no previous result, or when
+    nobody is computing it, the caller computes it.
     """
     key = (ws.root.resolve(), name)
     version = data_version(ws)
@@ -143,7 +150,15 @@ def memoized(ws: Workspace, name: str, compute: Callable[[], _T]) -> _T:
             _MEMO.move_to_end(key)
             value: _T = found[1]
             return value
-    value = compute()
+        if found is not None and (key, version) in _COMPUTING:
+            stale: _T = found[1]
+            return stale
+        _COMPUTING.add((key, version))
+    try:
+        value = compute()
+    finally:
+        with _MEMO_LOCK:
+            _COMPUTING.discard((key, version))
     with _MEMO_LOCK:
         _MEMO[key] = (version, value)
         _MEMO.move_to_end(key)
