@@ -20,6 +20,14 @@ with lake.connect(read_only=False) as con:
 print("committed")
 """
 
+OPEN = """
+import sys
+from pathlib import Path
+from costloop.warehouse import Lake, LakePaths
+with Lake(LakePaths(Path(sys.argv[1]))).connect():
+    pass
+"""
+
 
 def _lake(root: Path) -> Lake:
     lake = Lake(LakePaths(root))
@@ -51,8 +59,11 @@ def test_catalog_is_in_wal_mode_and_old_catalogs_are_converted(tmp_path: Path) -
     db.execute("PRAGMA journal_mode=DELETE")
     db.close()
     assert _journal_mode(lake) == "delete"
-    with Lake(LakePaths(lake.paths.root)).connect():
-        pass
+    # A new process (this one has already checked the catalog) opens it.
+    done = subprocess.run(
+        [sys.executable, "-c", OPEN, str(lake.paths.root)], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
     assert _journal_mode(lake) == "wal"
 
 
@@ -93,5 +104,22 @@ def test_in_memory_copy_follows_the_version(tmp_path: Path) -> None:
         assert total() == 6
         assert not reader.keep_in_memory("missing", "v2")
         assert reader.in_memory == {"notes"}
+    finally:
+        reader.close()
+
+
+def test_version_changes_with_commits_not_with_readers(tmp_path: Path) -> None:
+    lake = _lake(tmp_path / "lake")
+    before = lake.version()
+    reader = LakeReader(lake)
+    try:
+        with reader.connect() as cur:
+            cur.execute("SELECT count(*) FROM notes").fetchall()
+        assert lake.version() == before  # a reader opening the catalog changes nothing
+        assert _write_in_another_process(lake.paths.root, 9).returncode == 0
+        after = lake.version()
+        assert after != before
+        assert _write_in_another_process(lake.paths.root, 10).returncode == 0
+        assert lake.version() not in (before, after)
     finally:
         reader.close()

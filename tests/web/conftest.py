@@ -18,6 +18,7 @@ ever use copies of it.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import shutil
@@ -65,7 +66,9 @@ def relocate_lake(root: Path, old_root: Path) -> None:
     as absolute paths; a copied catalog would still read, or refuse, the original's.
     """
     old, new = f"{old_root.resolve()}/", f"{root.resolve()}/"
-    with sqlite3.connect(root / ".costloop" / "lake.sqlite") as con:
+    # Closed at once (``with`` on a connection only commits): a connection left to the
+    # garbage collector would checkpoint the catalog at a random later moment.
+    with contextlib.closing(sqlite3.connect(root / ".costloop" / "lake.sqlite")) as con, con:
         con.execute(
             "UPDATE ducklake_metadata SET value = replace(value, ?, ?) WHERE key = 'data_path'",
             (old, new),

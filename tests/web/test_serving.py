@@ -64,6 +64,8 @@ def test_warm_computes_what_the_pages_read(fresh_web_ws: Workspace) -> None:
     ws = fresh_web_ws
     reader = LakeReader(ws.lake)  # open all along, as in the server
     try:
+        with reader.connect():  # the server opens the warehouse before it serves
+            pass
         assert warm(ws, partial(reader_engine_for, ws, reader)) == []
         assert "daily_costs" in reader.in_memory
         # Every figure the overview, explorer and team pages show is served from memory.

@@ -76,48 +76,29 @@ class Lake:
         self.threads = threads
         self._schema_current = False
         self._wal_checked = False
-        self._snapshot_db: sqlite3.Connection | None = None
-        self._snapshot_lock = threading.Lock()
 
     @property
     def exists(self) -> bool:
         """Whether the lake has been created."""
         return self.paths.catalog.exists()
 
-    def snapshot(self) -> int | None:
-        """The id of the lake's latest DuckLake snapshot (every commit of data or schema
-        makes one), read from the catalog without DuckDB; None when there is no lake.
+    def version(self) -> tuple[tuple[int, int] | None, ...]:
+        """A cheap fingerprint of the warehouse's contents, from file metadata only.
 
-        A cheap fingerprint of the warehouse's contents: unlike the catalog file's size
-        or time it does not change when SQLite merely opens or checkpoints the file. One
-        read-only SQLite connection serves every call (opening one per call made
-        concurrent readers wait on each other's WAL set-up, up to a second).
+        Every commit (an ingest, an allocation) writes to the SQLite catalog's
+        write-ahead log or, after a checkpoint, to the catalog itself, so the size and
+        modification time of the two files change with it. An empty log counts as
+        none (SQLite creates one when a connection opens). A checkpoint without new
+        commits may change it too, which costs a recomputation, never a stale answer.
+        The files are only looked at: opening the catalog with Python's own SQLite in
+        a process where DuckDB has it open would release DuckDB's locks on it (two
+        SQLite libraries in one process share POSIX locks without knowing it).
         """
-        if not self.exists:
-            return None
-        with self._snapshot_lock:
-            try:
-                if self._snapshot_db is None:
-                    self._snapshot_db = sqlite3.connect(
-                        f"{self.paths.catalog.as_uri()}?mode=ro",
-                        uri=True,
-                        timeout=5,
-                        check_same_thread=False,
-                    )
-                row = self._snapshot_db.execute(
-                    "SELECT max(snapshot_id) FROM ducklake_snapshot"
-                ).fetchone()
-            except sqlite3.Error as exc:
-                if self._snapshot_db is not None:
-                    self._snapshot_db.close()
-                    self._snapshot_db = None
-                raise ConfigError(
-                    f"cannot read the warehouse catalog {self.paths.catalog}: {exc}"
-                ) from None
-        return None if row is None or row[0] is None else int(row[0])
+        catalog = self.paths.catalog
+        return (_stamp(catalog), _stamp(catalog.with_name(catalog.name + "-wal"), empty=None))
 
     def _ensure_wal(self) -> None:
-        """Put the SQLite catalog in write-ahead-log mode (once per process).
+        """Put the SQLite catalog in write-ahead-log mode (once per process and catalog).
 
         In SQLite's default rollback-journal mode a connection that merely has the
         catalog open (``costloop serve``) makes another process's commit (an ingest)
@@ -126,6 +107,13 @@ class Lake:
         is stored in the file, so this upgrades catalogs made by older versions too.
         """
         if self._wal_checked or not self.paths.catalog.exists():
+            return
+        key = str(self.paths.catalog.resolve())
+        if key in _WAL_CHECKED:
+            # Checked by another Lake object of this process, possibly while DuckDB has
+            # the catalog open now: opening it with Python's SQLite again could release
+            # DuckDB's locks on it.
+            self._wal_checked = True
             return
         try:
             db = sqlite3.connect(self.paths.catalog, timeout=1)
@@ -137,6 +125,7 @@ class Lake:
             # Busy or read-only file: stay in the current mode, try again next open.
             return
         self._wal_checked = True
+        _WAL_CHECKED.add(key)
 
     def _open(self, read_only: bool) -> duckdb.DuckDBPyConnection:
         self._ensure_wal()
@@ -190,6 +179,7 @@ class Lake:
         finally:
             con.close()
         self._wal_checked = False
+        _WAL_CHECKED.discard(str(self.paths.catalog.resolve()))
         self._ensure_wal()
 
     @contextmanager
@@ -323,6 +313,21 @@ def _upgrade_schema(con: duckdb.DuckDBPyConnection) -> None:
         except BaseException:
             con.execute("ROLLBACK")
             raise
+
+
+_WAL_CHECKED: set[str] = set()
+"""Catalogs this process has put in WAL mode (see ``Lake._ensure_wal``)."""
+
+
+def _stamp(path: Path, empty: tuple[int, int] | None = (0, 0)) -> tuple[int, int] | None:
+    """(modification time in ns, size) of a file; None when missing, ``empty`` when empty."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    if st.st_size == 0:
+        return empty
+    return st.st_mtime_ns, st.st_size
 
 
 def _lit(text: str) -> str:

@@ -114,10 +114,11 @@ Connect = Callable[[], AbstractContextManager[Engine]]
 
 
 def data_version(ws: Workspace) -> tuple[Any, ...]:
-    """A fingerprint of what the figures read: the lake's latest snapshot (every ingest
-    and allocation makes one), and the budgets, org, allocation and settings files."""
+    """A fingerprint of what the figures read: the warehouse (every ingest and
+    allocation commits to it, see :meth:`~costloop.warehouse.Lake.version`), and the
+    budgets, org, allocation and settings files."""
     files = (ws.budgets_file, ws.org_file, ws.allocation_file, ws.root / CONFIG_FILE)
-    return (ws.lake.snapshot(), *(file_stamp(f) for f in files))
+    return (*ws.lake.version(), *(file_stamp(f) for f in files))
 
 
 @contextmanager
