@@ -5,11 +5,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import threading
+from datetime import timedelta
 
 from sqlalchemy import select
 from tests.notify.conftest import NOW, WebhookServer, add_anomaly, free_port, write_alerts
 
 from costloop.notify import dispatch
+from costloop.notify.dispatch import DispatchReport
 from costloop.notify.sources import anomaly_alerts, delivery_log
 from costloop.state.models import AlertDeliveryRow
 from costloop.workspace import Workspace
@@ -299,3 +302,61 @@ def test_dry_run_sends_and_logs_nothing(ws: Workspace, webhook: WebhookServer) -
     report = dispatch(ws, anomaly_alerts(ws), now=NOW, dry_run=True, environ=ENV)
     assert [r.status for r in report.results] == ["pending"]
     assert webhook.requests == [] and delivery_log(ws) == []
+
+
+def test_two_dispatches_at_the_same_moment_send_each_alert_once(
+    ws: Workspace, webhook: WebhookServer
+) -> None:
+    write_alerts(ws, _webhook_yaml(webhook.url))
+    for team in ("checkout", "catalog", "search"):
+        add_anomaly(ws, team=team)
+    webhook.script(200, 200, 200, 200, 200, 200, delays=(0.3,) * 6)  # slow receiver
+    reports: list[DispatchReport] = []
+    start = threading.Barrier(2)
+
+    def run() -> None:
+        start.wait()
+        reports.append(dispatch(ws, anomaly_alerts(ws), now=NOW, sleep=lambda s: None, environ=ENV))
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(webhook.requests) == 3  # one per alert, whichever dispatch sent it
+    statuses = sorted(r.status for report in reports for r in report.results)
+    assert statuses == ["sent"] * 3 + ["skipped"] * 3
+    assert [row.status for row in _rows(ws)] == ["sent"] * 3
+
+
+def test_a_claim_left_by_a_dead_dispatch_is_taken_over_once_stale(
+    ws: Workspace, webhook: WebhookServer
+) -> None:
+    write_alerts(ws, _webhook_yaml(webhook.url))
+    add_anomaly(ws)
+    (alert,) = anomaly_alerts(ws)
+    with ws.state.session() as s:  # what a dispatch killed while sending leaves behind
+        s.add(
+            AlertDeliveryRow(
+                idempotency_key=alert.key,
+                channel="hooks",
+                channel_type="webhook",
+                subject=alert.subject,
+                subject_id=alert.subject_id,
+                title=alert.title,
+                payload=alert.as_json(),
+                status="sending",
+                attempts=0,
+                response_code=None,
+                last_error="",
+                created_at=NOW,
+                updated_at=NOW,
+                sent_at=None,
+            )
+        )
+    soon = dispatch(ws, [alert], now=NOW + timedelta(seconds=30), sleep=lambda s: None, environ=ENV)
+    assert [r.status for r in soon.results] == ["skipped"] and not webhook.requests
+    later = dispatch(ws, [alert], now=NOW + timedelta(hours=1), sleep=lambda s: None, environ=ENV)
+    assert [r.status for r in later.results] == ["sent"] and len(webhook.requests) == 1
+    (row,) = _rows(ws)
+    assert (row.status, row.sent_at) == ("sent", NOW + timedelta(hours=1))

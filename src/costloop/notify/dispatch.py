@@ -2,8 +2,11 @@
 
 ``dispatch`` sends each (alert, channel) pair at most once: pairs already ``sent`` in
 the delivery log (``alert_deliveries``) are skipped, failed ones are tried again on the
-next dispatch. A channel that fails (bad answer, no answer, missing secret, any error)
-never stops the others.
+next dispatch. Before sending, a dispatch claims each pair in the log (status
+``sending``, a unique row per pair), so two dispatches running at the same moment (a
+scheduled run and a manual ``costloop alerts send``) never both send it; a claim whose
+process died is taken over once it is older than the longest a send can take. A channel
+that fails (bad answer, no answer, missing secret, any error) never stops the others.
 """
 
 from __future__ import annotations
@@ -11,10 +14,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from costloop.core.errors import ConfigError
 from costloop.core.org import Org
@@ -40,6 +44,7 @@ __all__ = [
 # Outcomes of one (alert, channel) pair; "pending" is what a dry run would send.
 DELIVERY_STATUSES = ("sent", "failed", "skipped", "pending")
 _UNREACHABLE = "not tried: the channel did not answer earlier in this dispatch"
+_SENDING = "sending"  # claimed by a dispatch that is sending it now
 
 
 def load_alerts_config(ws: Workspace) -> AlertsConfig:
@@ -232,6 +237,64 @@ def _record(
             row.sent_at = now if attempt.ok else None
 
 
+def _claim_ttl(delivery: Delivery) -> timedelta:
+    """How long a claim holds: every attempt timing out, the waits between, a margin."""
+    seconds = delivery.attempts * float(delivery.timeout_seconds) + sum(delivery.waits())
+    return timedelta(seconds=seconds + 60)
+
+
+def _claim(ws: Workspace, channel: Channel, alert: Alert, now: datetime, ttl: timedelta) -> bool:
+    """Mark (alert, channel) as being sent by this dispatch; False when it was sent
+    already or another dispatch is sending it (its claim younger than ``ttl``)."""
+    try:
+        with ws.state.session() as session:
+            row = session.scalars(
+                select(AlertDeliveryRow).where(
+                    AlertDeliveryRow.idempotency_key == alert.key,
+                    AlertDeliveryRow.channel == channel.name,
+                )
+            ).one_or_none()
+            if row is None:
+                session.add(
+                    AlertDeliveryRow(
+                        idempotency_key=alert.key,
+                        channel=channel.name,
+                        channel_type=channel.type,
+                        subject=alert.subject,
+                        subject_id=alert.subject_id,
+                        title=alert.title,
+                        payload=alert.as_json(),
+                        status=_SENDING,
+                        attempts=0,
+                        response_code=None,
+                        last_error="",
+                        created_at=now,
+                        updated_at=now,
+                        sent_at=None,
+                    )
+                )
+                return True  # committed on leaving the block; a twin insert fails there
+            if row.status == "sent":
+                return False
+            if row.status == _SENDING and now - row.updated_at < ttl:
+                return False
+            # Failed before, or claimed by a dispatch that died: take it, unless another
+            # dispatch takes it first (the row is no longer the one read above).
+            taken = session.execute(
+                update(AlertDeliveryRow)
+                .where(
+                    AlertDeliveryRow.id == row.id,
+                    AlertDeliveryRow.status == row.status,
+                    AlertDeliveryRow.updated_at == row.updated_at,
+                )
+                .values(status=_SENDING, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            return bool(getattr(taken, "rowcount", 0))
+    except IntegrityError:
+        return False  # another dispatch inserted the same pair first
+
+
 def _sent_keys(ws: Workspace, channel: str, keys: Sequence[str]) -> set[str]:
     with ws.state.session() as session:
         return set(
@@ -285,7 +348,14 @@ def dispatch(
         if dry_run:
             report.results += [DeliveryResult(name, channel.type, a, "pending") for a in pending]
             continue
-        messages = [pending] if channel.digest and pending else [[a] for a in pending]
+        ttl = _claim_ttl(config.delivery)
+        claimed: list[Alert] = []
+        for alert in pending:
+            if _claim(ws, channel, alert, now, ttl):
+                claimed.append(alert)
+            else:
+                report.results.append(DeliveryResult(name, channel.type, alert, "skipped"))
+        messages = [claimed] if channel.digest and claimed else [[a] for a in claimed]
         unreachable = False
         for message in messages:
             if unreachable:
