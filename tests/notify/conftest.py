@@ -59,19 +59,28 @@ class WebhookServer:
     requests: list[Recorded] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
     delays: list[float] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def script(self, *statuses: int, delays: tuple[float, ...] = ()) -> None:
-        """Answer the next requests with these statuses (then 200), after these delays."""
+    def script(
+        self,
+        *statuses: int,
+        delays: tuple[float, ...] = (),
+        headers: tuple[dict[str, str], ...] = (),
+    ) -> None:
+        """Answer the next requests with these statuses (then 200), after these delays,
+        with these extra response headers."""
         with self.lock:
             self.statuses[:] = list(statuses)
             self.delays[:] = list(delays)
+            self.headers[:] = list(headers)
 
-    def next_answer(self) -> tuple[int, float]:
+    def next_answer(self) -> tuple[int, float, dict[str, str]]:
         with self.lock:
             status = self.statuses.pop(0) if self.statuses else 200
             delay = self.delays.pop(0) if self.delays else 0.0
-        return status, delay
+            extra = self.headers.pop(0) if self.headers else {}
+        return status, delay, extra
 
 
 def _handler(server: WebhookServer) -> type[BaseHTTPRequestHandler]:
@@ -83,13 +92,15 @@ def _handler(server: WebhookServer) -> type[BaseHTTPRequestHandler]:
                 server.requests.append(
                     Recorded(self.path, dict(self.headers.items()), body, time.monotonic())
                 )
-            status, delay = server.next_answer()
+            status, delay, extra = server.next_answer()
             if delay:
                 time.sleep(delay)
             payload = b"ok" if status < 400 else b"invalid_payload"
             try:
                 self.send_response(status)
                 self.send_header("Content-Length", str(len(payload)))
+                for name, value in extra.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(payload)
             except OSError:

@@ -360,3 +360,23 @@ def test_a_claim_left_by_a_dead_dispatch_is_taken_over_once_stale(
     assert [r.status for r in later.results] == ["sent"] and len(webhook.requests) == 1
     (row,) = _rows(ws)
     assert (row.status, row.sent_at) == ("sent", NOW + timedelta(hours=1))
+
+
+def test_retry_after_is_honoured_and_a_long_one_ends_the_tries(
+    ws: Workspace, webhook: WebhookServer
+) -> None:
+    write_alerts(ws, _webhook_yaml(webhook.url))
+    add_anomaly(ws, team="checkout")
+    webhook.script(429, 200, headers=({"Retry-After": "2"},))
+    waits: list[float] = []
+    report = dispatch(ws, anomaly_alerts(ws), now=NOW, sleep=waits.append, environ=ENV)
+    assert [r.status for r in report.results] == ["sent"]
+    assert waits == [2.0]  # the server's 2 s, not the 0.5 s backoff
+
+    add_anomaly(ws, team="catalog")
+    webhook.script(503, headers=({"Retry-After": "3600"},))
+    waits.clear()
+    report = dispatch(ws, anomaly_alerts(ws), now=NOW, sleep=waits.append, environ=ENV)
+    failed = [r for r in report.results if r.status == "failed"]
+    assert len(failed) == 1 and waits == []  # not worth holding the dispatch for an hour
+    assert "retry after 3600 s" in (failed[0].error or "")

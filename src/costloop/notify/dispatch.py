@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -45,6 +45,8 @@ __all__ = [
 DELIVERY_STATUSES = ("sent", "failed", "skipped", "pending")
 _UNREACHABLE = "not tried: the channel did not answer earlier in this dispatch"
 _SENDING = "sending"  # claimed by a dispatch that is sending it now
+MAX_RETRY_AFTER = 60.0
+"""Longest ``Retry-After`` a dispatch waits for; a longer one ends that message's tries."""
 
 
 def load_alerts_config(ws: Workspace) -> AlertsConfig:
@@ -196,7 +198,14 @@ def _with_retries(
             return Attempt(False, None, f"{type(exc).__name__}: {exc}"[:500]), tries
         if attempt.ok or not attempt.retryable or tries > len(waits):
             return attempt, tries
-        sleep(waits[tries - 1])
+        wait = waits[tries - 1]
+        if attempt.retry_after is not None:
+            if attempt.retry_after > MAX_RETRY_AFTER:
+                # Not worth holding the dispatch: the next one tries again.
+                note = f"; the server asked to retry after {attempt.retry_after:.0f} s"
+                return replace(attempt, error=attempt.error + note), tries
+            wait = max(wait, attempt.retry_after)
+        sleep(wait)
 
 
 def _record(
@@ -239,7 +248,9 @@ def _record(
 
 def _claim_ttl(delivery: Delivery) -> timedelta:
     """How long a claim holds: every attempt timing out, the waits between, a margin."""
-    seconds = delivery.attempts * float(delivery.timeout_seconds) + sum(delivery.waits())
+    retries = delivery.attempts - 1
+    seconds = delivery.attempts * float(delivery.timeout_seconds)
+    seconds += sum(max(w, MAX_RETRY_AFTER) for w in delivery.waits()) if retries else 0
     return timedelta(seconds=seconds + 60)
 
 

@@ -7,6 +7,7 @@ timeouts and connection errors may; other 4xx answers and SMTP 5xx replies do no
 
 from __future__ import annotations
 
+import email.utils
 import hashlib
 import hmac
 import http.client
@@ -17,7 +18,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,8 @@ class Attempt:
         error: what went wrong ("" when ok), with secrets removed.
         retryable: another try may succeed.
         unreachable: no answer at all (connection refused, timeout, DNS).
+        retry_after: seconds the server asked to wait (``Retry-After`` of a 429 or
+            503 answer), None when it did not say.
     """
 
     ok: bool
@@ -55,6 +58,7 @@ class Attempt:
     error: str = ""
     retryable: bool = False
     unreachable: bool = False
+    retry_after: float | None = None
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -69,6 +73,22 @@ def _scrub(text: str, secrets: Sequence[str]) -> str:
     return text[:500]
 
 
+def _retry_after(value: str | None) -> float | None:
+    """A ``Retry-After`` header in seconds: delta-seconds or an HTTP date (RFC 9110)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
 def _failure(exc: BaseException, secrets: Sequence[str]) -> Attempt:
     if isinstance(exc, urllib.error.HTTPError):
         try:
@@ -77,7 +97,8 @@ def _failure(exc: BaseException, secrets: Sequence[str]) -> Attempt:
             detail = ""
         text = f"HTTP {exc.code} {exc.reason}" + (f": {detail}" if detail else "")
         retry = exc.code >= 500 or exc.code in (408, 429)
-        return Attempt(False, exc.code, _scrub(text, secrets), retryable=retry)
+        wait = _retry_after(exc.headers.get("Retry-After")) if exc.code in (429, 503) else None
+        return Attempt(False, exc.code, _scrub(text, secrets), retryable=retry, retry_after=wait)
     reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
     if isinstance(reason, TimeoutError):
         return Attempt(False, None, "timed out", retryable=True, unreachable=True)
