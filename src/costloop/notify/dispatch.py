@@ -19,6 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from costloop.core.errors import ConfigError
 from costloop.core.org import Org
@@ -208,6 +209,15 @@ def _with_retries(
         sleep(wait)
 
 
+def _delivery_row(session: Session, key: str, channel: str) -> AlertDeliveryRow | None:
+    """The log row of one (alert key, channel) pair, if any."""
+    return session.scalars(
+        select(AlertDeliveryRow).where(
+            AlertDeliveryRow.idempotency_key == key, AlertDeliveryRow.channel == channel
+        )
+    ).one_or_none()
+
+
 def _record(
     ws: Workspace,
     channel: Channel,
@@ -219,12 +229,7 @@ def _record(
     status = "sent" if attempt.ok else "failed"
     with ws.state.session() as session:
         for alert in alerts:
-            row = session.scalars(
-                select(AlertDeliveryRow).where(
-                    AlertDeliveryRow.idempotency_key == alert.key,
-                    AlertDeliveryRow.channel == channel.name,
-                )
-            ).one_or_none()
+            row = _delivery_row(session, alert.key, channel.name)
             if row is None:
                 row = AlertDeliveryRow(
                     idempotency_key=alert.key,
@@ -259,12 +264,7 @@ def _claim(ws: Workspace, channel: Channel, alert: Alert, now: datetime, ttl: ti
     already or another dispatch is sending it (its claim younger than ``ttl``)."""
     try:
         with ws.state.session() as session:
-            row = session.scalars(
-                select(AlertDeliveryRow).where(
-                    AlertDeliveryRow.idempotency_key == alert.key,
-                    AlertDeliveryRow.channel == channel.name,
-                )
-            ).one_or_none()
+            row = _delivery_row(session, alert.key, channel.name)
             if row is None:
                 session.add(
                     AlertDeliveryRow(
