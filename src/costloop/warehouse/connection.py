@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 
+from costloop.connectors.sql import ident
 from costloop.core.errors import ConfigError
 from costloop.warehouse.rollup import refresh_daily_costs
 from costloop.warehouse.schema import DAILY_COSTS, create_schema
@@ -247,7 +248,7 @@ class LakeReader:
         with self._copy_lock:
             if self._in_memory.get(table) == version:
                 return True
-            name = '"' + table.replace('"', '""') + '"'
+            name = ident(table)
             with self.connect() as cur:
                 found = cur.execute(
                     "SELECT count(*) FROM information_schema.tables "
@@ -258,7 +259,7 @@ class LakeReader:
                     self._in_memory.pop(table, None)
                     cur.execute(f"DROP TABLE IF EXISTS memory.main.{name}")
                     return False
-                order = ", ".join('"' + c.replace('"', '""') + '"' for c in order_by)
+                order = ", ".join(ident(c) for c in order_by)
                 cur.execute(
                     f"CREATE OR REPLACE TABLE memory.main.{name} AS "
                     f"SELECT * FROM {LAKE}.{name}" + (f" ORDER BY {order}" if order else "")

@@ -9,6 +9,7 @@ from typing import Any
 import ibis
 import pyarrow as pa
 
+from costloop.connectors.sql import ident
 from costloop.warehouse.connection import Lake, LakeReader
 from costloop.warehouse.progress import tracked
 from costloop.warehouse.rollup import allocation_dimension_columns, refresh_daily_costs
@@ -53,8 +54,7 @@ class Engine:
     def sql_name(self, name: str) -> str:
         """How a SQL statement names a table: its in-memory copy when the reader keeps
         one (see :meth:`LakeReader.keep_in_memory`), else the lake table."""
-        quoted = '"' + name.replace('"', '""') + '"'
-        return f"memory.main.{quoted}" if name in self._in_memory else quoted
+        return f"memory.main.{ident(name)}" if name in self._in_memory else ident(name)
 
     def sql_rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """Run one parameterized SELECT; rows as dicts (DECIMAL columns as Decimal).

@@ -20,6 +20,7 @@ from datetime import datetime
 
 import duckdb
 
+from costloop.connectors.sql import ident
 from costloop.core.focus import MONEY_COLUMNS
 from costloop.warehouse.schema import DAILY_COSTS, DAILY_COSTS_COLUMNS, add_missing_columns
 
@@ -70,10 +71,6 @@ def allocation_dimension_columns(columns: Sequence[str]) -> list[str]:
     return out
 
 
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def refresh_daily_costs(
     con: duckdb.DuckDBPyConnection, periods: Sequence[datetime] | None = None
 ) -> int:
@@ -91,8 +88,8 @@ def refresh_daily_costs(
             return 0
         where = f"WHERE BillingPeriodStart IN ({', '.join('?' for _ in periods)})"
     con.execute(f"DELETE FROM {DAILY_COSTS} {where}", params)
-    keys = ", ".join(_quoted(c) for c in (*DAILY_KEYS, *dims))
-    sums = ", ".join(f"sum({_quoted(c)}) AS {_quoted(c)}" for c in MONEY_COLUMNS)
+    keys = ", ".join(ident(c) for c in (*DAILY_KEYS, *dims))
+    sums = ", ".join(f"sum({ident(c)}) AS {ident(c)}" for c in MONEY_COLUMNS)
     done = con.execute(
         f"INSERT INTO {DAILY_COSTS} BY NAME "
         f"SELECT date_trunc('day', ChargePeriodStart) AS ChargePeriodDay, {keys}, {sums}, "

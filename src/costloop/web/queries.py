@@ -30,6 +30,7 @@ from costloop.analytics.showback import (
     daily_costs,
     metric_column,
 )
+from costloop.connectors.sql import ident
 from costloop.core.allocation_rules import UNALLOCATED
 from costloop.core.budgets import Budget, BudgetStatus
 from costloop.core.errors import InputError, NotFoundError
@@ -526,10 +527,6 @@ def _midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day)
 
 
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _explorer_sql(engine: Engine, query: ExplorerQuery, column: str) -> tuple[str, list[Any]]:
     """One GROUP BY over the rollup (columns are checked names; values are parameters).
 
@@ -549,7 +546,7 @@ def _explorer_sql(engine: Engine, query: ExplorerQuery, column: str) -> tuple[st
     for name, value in query.filters:
         by_column.setdefault(name, []).append(value)
     for name, values in by_column.items():
-        where.append(f"{_quoted(name)} IN ({', '.join('?' for _ in values)})")
+        where.append(f"{ident(name)} IN ({', '.join('?' for _ in values)})")
         params += values
     if query.grain == "month":
         period = "BillingPeriodStart"
@@ -568,8 +565,8 @@ def _explorer_sql(engine: Engine, query: ExplorerQuery, column: str) -> tuple[st
             where.append("ChargePeriodDay < ?")
             params.append(_midnight(query.end + timedelta(days=1)))
     sql = (
-        f"SELECT {_quoted(query.group_by)} AS value, BillingCurrency AS currency, "
-        f"{period} AS period, sum({_quoted(column)}) AS cost FROM {source}"
+        f"SELECT {ident(query.group_by)} AS value, BillingCurrency AS currency, "
+        f"{period} AS period, sum({ident(column)}) AS cost FROM {source}"
         + (f" WHERE {' AND '.join(where)}" if where else "")
         + " GROUP BY ALL ORDER BY currency, value, period"
     )
